@@ -1,0 +1,3 @@
+module servercore
+
+go 1.26

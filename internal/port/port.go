@@ -1,0 +1,111 @@
+// Package port is servercore's completion model: an operation is registered
+// together with its Event, and later the Event completes with (bytes, error)
+// and is handed to its Owner's Dispatch. Engines (std, and later uring and
+// iocp) implement the model; the session logic is written once against it.
+package port
+
+import (
+	"context"
+	"net"
+)
+
+// EventType says which operation an Event belongs to.
+type EventType uint8
+
+// The operation kinds, as in the IOCP original.
+const (
+	Connect EventType = iota + 1
+	Disconnect
+	Accept
+	Recv
+	Send
+)
+
+func (t EventType) String() string {
+	switch t {
+	case Connect:
+		return "connect"
+	case Disconnect:
+		return "disconnect"
+	case Accept:
+		return "accept"
+	case Recv:
+		return "recv"
+	case Send:
+		return "send"
+	}
+	return "unknown"
+}
+
+// Owner receives the completions of the operations registered with its events.
+type Owner interface {
+	Dispatch(ev *Event)
+}
+
+// Event is one reusable operation record. It holds the buffers of the
+// operation in flight; the engine fills N, Err and Conn on completion.
+type Event struct {
+	Type  EventType
+	Owner Owner
+
+	// Buf is where a Recv writes; it must have room for at least one byte.
+	Buf []byte
+	// Bufs are the buffers a Send writes, in order, in one gathered write.
+	Bufs [][]byte
+
+	// N is the number of bytes transferred. A Recv that completes with
+	// N == 0 and Err == nil means the peer closed the connection.
+	N int
+	// Err is the error of a failed operation, never folded into N.
+	Err error
+	// Conn is the new connection of an Accept or Connect completion.
+	Conn Conn
+}
+
+// Conn is an engine's handle for one connection.
+//
+// Completions of one Conn are dispatched one at a time, never concurrently,
+// and never from inside Recv, Send or Close: registering an operation does not
+// dispatch on the caller's goroutine. At most one Recv and one Send may be
+// registered at a time.
+type Conn interface {
+	// Recv registers a receive into ev.Buf.
+	Recv(ev *Event)
+	// Send registers one gathered write of ev.Bufs. A completion with
+	// N < total and Err == nil is a partial write the owner resumes.
+	Send(ev *Event)
+	// Close closes the connection. Every operation registered before Close
+	// completes (with an error if it was cut short), and then ev, if not
+	// nil, completes last. Close is idempotent; later calls are ignored.
+	Close(ev *Event)
+	// Post dispatches ev now, on the caller's goroutine, in order with the
+	// Conn's other completions. Engines use it to deliver Connect.
+	Post(ev *Event)
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+}
+
+// Listener is a listening socket whose Accept completions go to one Event.
+type Listener interface {
+	Addr() net.Addr
+	// Close stops accepting and waits until no Accept completion is running.
+	Close() error
+}
+
+// Engine creates listeners and outgoing connections.
+type Engine interface {
+	// Name is the backend's name: "std", "uring" or "iocp".
+	Name() string
+	// Listen accepts connections on addr. Each accepted connection completes
+	// ev with Type Accept and Conn set, one at a time; a failed accept that
+	// the engine survives completes ev with Err set. The owner must take
+	// ev.Conn before its Dispatch returns.
+	Listen(network, addr string, ev *Event) (Listener, error)
+	// Connect dials addr and completes ev with Type Connect: on success
+	// ev.Conn is set and the completion is dispatched through ev.Conn's Post;
+	// on failure ev.Err is set.
+	Connect(ctx context.Context, network, addr string, ev *Event)
+	// Close waits until every goroutine the engine started has returned.
+	// Listeners and connections must be closed first.
+	Close() error
+}

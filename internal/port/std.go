@@ -1,0 +1,244 @@
+package port
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// Std is the portable engine on package net. Each connection runs a blocking
+// read on its own goroutine while a receive is registered, and a writer
+// goroutine while a send is registered; both post their completions through
+// the connection's dispatch lock, which serialises them.
+type Std struct {
+	wg sync.WaitGroup
+}
+
+// NewStd returns the portable engine.
+func NewStd() *Std { return &Std{} }
+
+// Name implements Engine.
+func (e *Std) Name() string { return "std" }
+
+// Close implements Engine.
+func (e *Std) Close() error {
+	e.wg.Wait()
+	return nil
+}
+
+// Listen implements Engine.
+func (e *Std) Listen(network, addr string, ev *Event) (Listener, error) {
+	lc := net.ListenConfig{}
+	ln, err := lc.Listen(context.Background(), network, addr)
+	if err != nil {
+		return nil, err
+	}
+	l := &stdListener{e: e, ln: ln, ev: ev, done: make(chan struct{})}
+	e.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// Connect implements Engine.
+func (e *Std) Connect(ctx context.Context, network, addr string, ev *Event) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, addr)
+		ev.N = 0
+		if err != nil {
+			ev.Err, ev.Conn = err, nil
+			ev.Owner.Dispatch(ev)
+			return
+		}
+		c := e.newConn(nc)
+		ev.Err, ev.Conn = nil, c
+		c.Post(ev)
+	}()
+}
+
+func (e *Std) newConn(nc net.Conn) *stdConn {
+	return &stdConn{e: e, nc: nc}
+}
+
+type stdListener struct {
+	e    *Std
+	ln   net.Listener
+	ev   *Event
+	once sync.Once
+	done chan struct{}
+}
+
+func (l *stdListener) Addr() net.Addr { return l.ln.Addr() }
+
+func (l *stdListener) Close() error {
+	var err error
+	l.once.Do(func() { err = l.ln.Close() })
+	<-l.done
+	return err
+}
+
+func (l *stdListener) acceptLoop() {
+	defer l.e.wg.Done()
+	defer close(l.done)
+	var backoff time.Duration
+	for {
+		nc, err := l.ln.Accept()
+		ev := l.ev
+		ev.N = 0
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of descriptors or a similar passing condition: report it,
+			// back off and keep accepting, as net/http does.
+			ev.Err, ev.Conn = err, nil
+			ev.Owner.Dispatch(ev)
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		ev.Err, ev.Conn = nil, l.e.newConn(nc)
+		ev.Owner.Dispatch(ev)
+		ev.Conn = nil
+	}
+}
+
+type stdConn struct {
+	e  *Std
+	nc net.Conn
+
+	// dispatch serialises the completions of this connection.
+	dispatch sync.Mutex
+
+	mu      sync.Mutex // guards the fields below
+	recvEv  *Event     // registered receive, taken by the reader
+	sendEv  *Event     // registered send, taken by the writer
+	reading bool       // a reader goroutine is running
+	writing bool       // a writer goroutine is running
+	closing bool
+	closeEv *Event
+
+	wbufs net.Buffers // the writer's view of sendEv.Bufs, kept here so WriteTo does not allocate
+}
+
+func (c *stdConn) LocalAddr() net.Addr  { return c.nc.LocalAddr() }
+func (c *stdConn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+func (c *stdConn) Post(ev *Event) {
+	c.dispatch.Lock()
+	ev.Owner.Dispatch(ev)
+	c.dispatch.Unlock()
+}
+
+func (c *stdConn) Recv(ev *Event) {
+	c.mu.Lock()
+	c.recvEv = ev
+	start := !c.reading
+	c.reading = true
+	c.mu.Unlock()
+	if start {
+		c.e.wg.Add(1)
+		go c.readLoop()
+	}
+}
+
+func (c *stdConn) Send(ev *Event) {
+	c.mu.Lock()
+	c.sendEv = ev
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		c.e.wg.Add(1)
+		go c.writeLoop()
+	}
+}
+
+func (c *stdConn) Close(ev *Event) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing = true
+	c.closeEv = ev
+	idle := !c.reading && !c.writing
+	c.mu.Unlock()
+	c.nc.Close()
+	if idle {
+		// Completions never run on the registering goroutine.
+		c.e.wg.Add(1)
+		go func() {
+			defer c.e.wg.Done()
+			c.completeClose()
+		}()
+	}
+}
+
+func (c *stdConn) completeClose() {
+	ev := c.closeEv
+	if ev == nil {
+		return
+	}
+	ev.N, ev.Err = 0, nil
+	c.Post(ev)
+}
+
+// readLoop serves receives while the owner keeps registering them from its
+// Recv completion, which is the common case, without a goroutine per read.
+func (c *stdConn) readLoop() {
+	defer c.e.wg.Done()
+	for {
+		c.mu.Lock()
+		ev := c.recvEv
+		c.recvEv = nil
+		if ev == nil {
+			c.reading = false
+			last := c.closing && !c.writing
+			c.mu.Unlock()
+			if last {
+				c.completeClose()
+			}
+			return
+		}
+		c.mu.Unlock()
+
+		n, err := c.nc.Read(ev.Buf)
+		if n > 0 || err == io.EOF {
+			err = nil // bytes first; a clean close reads as 0 bytes
+		}
+		ev.N, ev.Err = n, err
+		c.Post(ev)
+	}
+}
+
+func (c *stdConn) writeLoop() {
+	defer c.e.wg.Done()
+	for {
+		c.mu.Lock()
+		ev := c.sendEv
+		c.sendEv = nil
+		if ev == nil {
+			c.writing = false
+			last := c.closing && !c.reading
+			c.mu.Unlock()
+			if last {
+				c.completeClose()
+			}
+			return
+		}
+		c.mu.Unlock()
+
+		c.wbufs = ev.Bufs
+		n, err := c.wbufs.WriteTo(c.nc)
+		c.wbufs = nil
+		ev.N, ev.Err = int(n), err
+		c.Post(ev)
+	}
+}

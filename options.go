@@ -1,0 +1,91 @@
+package servercore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMaxSessions    = 10000
+	DefaultSendQueueLimit = 1 << 20
+	DefaultRecvBufferSize = 4096
+)
+
+// Config configures a Service. Exactly one of NewSession and NewPacketSession
+// must be set; zero values of the limits take the defaults documented on each.
+type Config struct {
+	// NewSession makes the handler of a raw session, which sees the byte
+	// stream through OnRecv.
+	NewSession func() Handler
+	// NewPacketSession makes the handler of a packet session, which sees
+	// whole packets through OnRecvPacket.
+	NewPacketSession func() PacketHandler
+
+	// Backend chooses the engine: "auto" (the default), "std", "uring" or
+	// "iocp". Auto picks the best engine available on this system.
+	Backend string
+	// MaxSessions bounds the sessions alive at once (default
+	// DefaultMaxSessions). A server closes further connections at once; a
+	// client's Connect returns ErrMaxSessions.
+	MaxSessions int
+	// MaxPacketSize is the largest packet accepted, header included
+	// (default and upper bound MaxPacketSize). A larger size in a header
+	// disconnects the session with ErrProtocol.
+	MaxPacketSize int
+	// SendQueueLimit bounds the bytes a session has queued and not yet
+	// written (default DefaultSendQueueLimit). A Send beyond it disconnects
+	// the session with ErrSendQueueFull.
+	SendQueueLimit int
+	// IdleTimeout disconnects a session, with ErrIdleTimeout, that received
+	// no byte for this long; 0 disables it. It is checked every quarter
+	// of the timeout, so a session may live up to 1.25 times as long.
+	IdleTimeout time.Duration
+	// RecvBufferSize is the starting size of each session's receive buffer
+	// (default DefaultRecvBufferSize). It grows as packets need, up to
+	// MaxPacketSize plus this size.
+	RecvBufferSize int
+	// Logger receives the service's rare events (accept errors, backend
+	// choice). Nil discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults validates c and fills in its zero values.
+func (c Config) withDefaults() (Config, error) {
+	if (c.NewSession == nil) == (c.NewPacketSession == nil) {
+		return c, errors.New("servercore: Config needs exactly one of NewSession and NewPacketSession")
+	}
+	if c.Backend == "" {
+		c.Backend = "auto"
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MaxPacketSize == 0 {
+		c.MaxPacketSize = MaxPacketSize
+	}
+	if c.SendQueueLimit == 0 {
+		c.SendQueueLimit = DefaultSendQueueLimit
+	}
+	if c.RecvBufferSize == 0 {
+		c.RecvBufferSize = DefaultRecvBufferSize
+	}
+	switch {
+	case c.MaxSessions < 0:
+		return c, fmt.Errorf("servercore: MaxSessions %d is negative", c.MaxSessions)
+	case c.MaxPacketSize < HeaderSize || c.MaxPacketSize > MaxPacketSize:
+		return c, fmt.Errorf("servercore: MaxPacketSize %d is outside %d..%d", c.MaxPacketSize, HeaderSize, MaxPacketSize)
+	case c.SendQueueLimit < 0:
+		return c, fmt.Errorf("servercore: SendQueueLimit %d is negative", c.SendQueueLimit)
+	case c.IdleTimeout < 0:
+		return c, fmt.Errorf("servercore: IdleTimeout %v is negative", c.IdleTimeout)
+	case c.RecvBufferSize < 0:
+		return c, fmt.Errorf("servercore: RecvBufferSize %d is negative", c.RecvBufferSize)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}

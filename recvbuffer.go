@@ -1,0 +1,110 @@
+package servercore
+
+// RecvBuffer holds received bytes between a read cursor and a write cursor.
+// Bytes are appended at the write cursor by the network and consumed at the
+// read cursor by the handler. It is owned by one session and not safe for
+// concurrent use.
+type RecvBuffer struct {
+	buf  []byte
+	r, w int
+	min  int // free space wanted before each read: one packet's worth
+	max  int // capacity limit
+}
+
+// NewRecvBuffer returns a buffer that starts at size bytes, keeps at least
+// minFree bytes free for each read by compacting, and grows to at most maxSize
+// bytes.
+func NewRecvBuffer(size, minFree, maxSize int) *RecvBuffer {
+	size = max(size, 1)
+	minFree = clamp(minFree, 1, size)
+	return &RecvBuffer{buf: make([]byte, size), min: minFree, max: max(maxSize, size)}
+}
+
+// Len is the number of unread bytes.
+func (b *RecvBuffer) Len() int { return b.w - b.r }
+
+// Free is the number of bytes that can be written at the write cursor.
+func (b *RecvBuffer) Free() int { return len(b.buf) - b.w }
+
+// Cap is the current capacity.
+func (b *RecvBuffer) Cap() int { return len(b.buf) }
+
+// Bytes returns the unread bytes. The slice is valid until the next call
+// that moves a cursor.
+func (b *RecvBuffer) Bytes() []byte { return b.buf[b.r:b.w] }
+
+// WriteSlice returns the free space at the write cursor.
+func (b *RecvBuffer) WriteSlice() []byte { return b.buf[b.w:] }
+
+// OnRead consumes n unread bytes. It reports false, changing nothing, if n
+// is negative or more than Len.
+func (b *RecvBuffer) OnRead(n int) bool {
+	if n < 0 || n > b.Len() {
+		return false
+	}
+	b.r += n
+	return true
+}
+
+// OnWrite records that n bytes were written into WriteSlice. It reports
+// false, changing nothing, if n is negative or more than Free.
+func (b *RecvBuffer) OnWrite(n int) bool {
+	if n < 0 || n > b.Free() {
+		return false
+	}
+	b.w += n
+	return true
+}
+
+// Clean rewinds the cursors when everything was read, and otherwise moves the
+// unread bytes to the front only when the free space is below one packet's
+// worth, so that compaction (a memmove) is rare.
+func (b *RecvBuffer) Clean() {
+	if b.r == b.w {
+		b.r, b.w = 0, 0
+		return
+	}
+	if b.Free() < b.min {
+		b.compact()
+	}
+}
+
+// Reserve makes room for n unread bytes in one contiguous run from the read
+// cursor, compacting and growing up to the capacity limit. It reports false
+// if n exceeds the limit.
+func (b *RecvBuffer) Reserve(n int) bool {
+	if n > b.max {
+		return false
+	}
+	if len(b.buf)-b.r >= n {
+		return true
+	}
+	if n > len(b.buf) {
+		b.grow(n)
+		return true
+	}
+	b.compact()
+	return true
+}
+
+// Grow doubles the capacity, within the limit, and reports whether it could.
+func (b *RecvBuffer) Grow() bool {
+	if len(b.buf) >= b.max {
+		return false
+	}
+	b.grow(min(2*len(b.buf), b.max))
+	return true
+}
+
+func (b *RecvBuffer) compact() {
+	n := copy(b.buf, b.buf[b.r:b.w])
+	b.r, b.w = 0, n
+}
+
+func (b *RecvBuffer) grow(size int) {
+	nb := make([]byte, size)
+	n := copy(nb, b.buf[b.r:b.w])
+	b.buf, b.r, b.w = nb, 0, n
+}
+
+func clamp(v, lo, hi int) int { return min(max(v, lo), hi) }

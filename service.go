@@ -1,0 +1,381 @@
+package servercore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"servercore/internal/port"
+)
+
+// Service owns sessions: a server service accepts them on a listening
+// address, a client service connects them to a target (the DummyClient of
+// the original). It enforces the session limit, tracks every live session,
+// broadcasts, counts traffic and stops cleanly.
+type Service struct {
+	cfg    Config
+	engine port.Engine
+	server bool
+	addr   string // listen address (server) or target (client)
+	count  int    // sessions a client service connects on Start
+
+	acceptEv port.Event
+	ln       port.Listener
+
+	ctx    context.Context // cancelled by Stop: ends connects in progress
+	cancel context.CancelFunc
+
+	mu       sync.RWMutex
+	sessions map[*Session]struct{} // connected, not yet released
+	live     int                   // sessions created and not yet released
+	started  bool
+	stopping bool
+	drained  chan struct{} // closed when stopping and live reaches 0
+	totals   totals        // counts of released sessions and the service
+
+	stopOnce sync.Once
+	nextID   atomic.Uint64
+	clock    atomic.Int64 // UnixNano, advanced by the idle checker
+	idleDone chan struct{}
+}
+
+type totals struct {
+	accepted, refused, acceptErrors     uint64
+	packetsIn, packetsOut, bytesIn, out uint64
+}
+
+// Stats is a snapshot of a service's counters.
+type Stats struct {
+	Sessions     int    // sessions connected now
+	Accepted     uint64 // connections accepted (server)
+	Refused      uint64 // connections closed at once because of MaxSessions (server)
+	AcceptErrors uint64 // failed accepts the service survived (server)
+	PacketsIn    uint64 // whole packets received (packet sessions)
+	PacketsOut   uint64 // SendBuffers written
+	BytesIn      uint64
+	BytesOut     uint64
+}
+
+// NewServerService returns a service that will accept sessions on addr
+// ("host:port"; port 0 picks a free one) once started.
+func NewServerService(addr string, cfg Config) (*Service, error) {
+	return newService(true, addr, 0, cfg)
+}
+
+// NewClientService returns a service that connects count sessions to target
+// when started; Connect adds more.
+func NewClientService(target string, count int, cfg Config) (*Service, error) {
+	if count < 0 {
+		return nil, fmt.Errorf("servercore: negative session count %d", count)
+	}
+	return newService(false, target, count, cfg)
+}
+
+func newService(server bool, addr string, count int, cfg Config) (*Service, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	engine, why, err := newEngine(cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		cfg.Logger.Info("servercore: backend chosen", "backend", engine.Name(), "why", why)
+	}
+	svc := &Service{
+		cfg:      cfg,
+		engine:   engine,
+		server:   server,
+		addr:     addr,
+		count:    count,
+		sessions: make(map[*Session]struct{}),
+		drained:  make(chan struct{}),
+	}
+	svc.ctx, svc.cancel = context.WithCancel(context.Background())
+	svc.acceptEv = port.Event{Type: port.Accept, Owner: (*serviceOwner)(svc)}
+	svc.clock.Store(time.Now().UnixNano())
+	return svc, nil
+}
+
+// Backend is the name of the engine the service runs on.
+func (svc *Service) Backend() string { return svc.engine.Name() }
+
+// Addr is the listening address of a started server service, or the target
+// address of a client service.
+func (svc *Service) Addr() net.Addr {
+	if svc.ln != nil {
+		return svc.ln.Addr()
+	}
+	a, _ := net.ResolveTCPAddr("tcp", svc.addr)
+	return a
+}
+
+// Start starts the service: a server begins accepting; a client connects its
+// sessions and returns the errors of those that failed (wrapping
+// ErrConnect), keeping those that connected. ctx bounds the start only.
+func (svc *Service) Start(ctx context.Context) error {
+	svc.mu.Lock()
+	switch {
+	case svc.stopping:
+		svc.mu.Unlock()
+		return ErrServiceClosed
+	case svc.started:
+		svc.mu.Unlock()
+		return errors.New("servercore: service already started")
+	}
+	svc.started = true
+	svc.mu.Unlock()
+
+	if svc.cfg.IdleTimeout > 0 {
+		svc.idleDone = make(chan struct{})
+		go svc.checkIdle()
+	}
+	if svc.server {
+		ln, err := svc.engine.Listen("tcp", svc.addr, &svc.acceptEv)
+		if err != nil {
+			return fmt.Errorf("servercore: listen on %s: %w", svc.addr, err)
+		}
+		svc.ln = ln
+		return nil
+	}
+	return svc.connectAll(ctx)
+}
+
+// connectAll connects the client's sessions, a few at a time.
+func (svc *Service) connectAll(ctx context.Context) error {
+	const parallel = 32
+	sem := make(chan struct{}, parallel)
+	errs := make([]error, svc.count)
+	var wg sync.WaitGroup
+	for i := range svc.count {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = svc.Connect(ctx)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Connect connects one more session of a client service and returns it once
+// OnConnected has run.
+func (svc *Service) Connect(ctx context.Context) (*Session, error) {
+	if svc.server {
+		return nil, errors.New("servercore: Connect on a server service")
+	}
+	svc.mu.Lock()
+	switch {
+	case svc.stopping:
+		svc.mu.Unlock()
+		return nil, ErrServiceClosed
+	case svc.live >= svc.cfg.MaxSessions:
+		svc.mu.Unlock()
+		return nil, ErrMaxSessions
+	}
+	svc.live++
+	svc.mu.Unlock()
+
+	s := newSession(svc, svc.nextID.Add(1))
+	s.connectErr = make(chan error, 1)
+	dctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(svc.ctx, cancel)
+	svc.engine.Connect(dctx, "tcp", svc.addr, &s.connectEv)
+	err := <-s.connectErr
+	stop()
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// serviceOwner receives the listener's completions without making Dispatch
+// part of Service's API.
+type serviceOwner Service
+
+func (o *serviceOwner) Dispatch(ev *port.Event) { (*Service)(o).processAccept(ev) }
+
+func (svc *Service) processAccept(ev *port.Event) {
+	if ev.Err != nil {
+		svc.mu.Lock()
+		svc.totals.acceptErrors++
+		svc.mu.Unlock()
+		svc.cfg.Logger.Warn("servercore: accept failed", "err", ev.Err)
+		return
+	}
+	conn := ev.Conn
+	svc.mu.Lock()
+	if svc.stopping || svc.live >= svc.cfg.MaxSessions {
+		svc.totals.refused++
+		svc.mu.Unlock()
+		conn.Close(nil)
+		return
+	}
+	svc.live++
+	svc.totals.accepted++
+	svc.mu.Unlock()
+	s := newSession(svc, svc.nextID.Add(1))
+	s.connectEv.Conn = conn
+	conn.Post(&s.connectEv)
+}
+
+// admit registers a session that just connected, unless the service stops.
+func (svc *Service) admit(s *Session) bool {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if svc.stopping {
+		return false
+	}
+	svc.sessions[s] = struct{}{}
+	return true
+}
+
+// connectFailed forgets a session that never connected.
+func (svc *Service) connectFailed(s *Session, err error) {
+	svc.mu.Lock()
+	svc.forget()
+	svc.mu.Unlock()
+	if s.connectErr != nil {
+		if !errors.Is(err, ErrServiceClosed) {
+			err = fmt.Errorf("%w: %s: %w", ErrConnect, svc.addr, err)
+		}
+		s.connectErr <- err
+	}
+}
+
+// release forgets a session after its OnDisconnected.
+func (svc *Service) release(s *Session) {
+	svc.mu.Lock()
+	delete(svc.sessions, s)
+	t := &svc.totals
+	t.packetsIn += s.stats.packetsIn.Load()
+	t.packetsOut += s.stats.packetsOut.Load()
+	t.bytesIn += s.stats.bytesIn.Load()
+	t.out += s.stats.bytesOut.Load()
+	svc.forget()
+	svc.mu.Unlock()
+}
+
+// forget counts one session less; it runs under mu.
+func (svc *Service) forget() {
+	svc.live--
+	if svc.stopping && svc.live == 0 {
+		close(svc.drained)
+	}
+}
+
+// Broadcast sends b to every connected session and returns how many queued
+// it. b is shared, never copied; the caller keeps its own reference.
+func (svc *Service) Broadcast(b *SendBuffer) int {
+	n := 0
+	svc.mu.RLock()
+	for s := range svc.sessions {
+		if s.Send(b) == nil {
+			n++
+		}
+	}
+	svc.mu.RUnlock()
+	return n
+}
+
+// Stats returns a snapshot of the service's counters.
+func (svc *Service) Stats() Stats {
+	svc.mu.RLock()
+	defer svc.mu.RUnlock()
+	t := svc.totals
+	st := Stats{
+		Accepted:     t.accepted,
+		Refused:      t.refused,
+		AcceptErrors: t.acceptErrors,
+		PacketsIn:    t.packetsIn,
+		PacketsOut:   t.packetsOut,
+		BytesIn:      t.bytesIn,
+		BytesOut:     t.out,
+	}
+	for s := range svc.sessions {
+		if s.Connected() {
+			st.Sessions++
+		}
+		st.PacketsIn += s.stats.packetsIn.Load()
+		st.PacketsOut += s.stats.packetsOut.Load()
+		st.BytesIn += s.stats.bytesIn.Load()
+		st.BytesOut += s.stats.bytesOut.Load()
+	}
+	return st
+}
+
+// Stop stops accepting or connecting, disconnects every session with
+// ErrServiceClosed, and returns once every OnDisconnected has run and every
+// goroutine and descriptor of the service is released. If ctx ends first it
+// returns ctx's error; calling Stop again waits for the rest. Stop must not
+// be called from a session's callback.
+func (svc *Service) Stop(ctx context.Context) error {
+	svc.stopOnce.Do(func() {
+		svc.mu.Lock()
+		svc.stopping = true
+		list := make([]*Session, 0, len(svc.sessions))
+		for s := range svc.sessions {
+			list = append(list, s)
+		}
+		if svc.live == 0 {
+			close(svc.drained)
+		}
+		svc.mu.Unlock()
+
+		svc.cancel()
+		if svc.ln != nil {
+			svc.ln.Close()
+		}
+		for _, s := range list {
+			s.Disconnect(ErrServiceClosed)
+		}
+	})
+	select {
+	case <-svc.drained:
+	case <-ctx.Done():
+		return fmt.Errorf("servercore: stop: %w", ctx.Err())
+	}
+	if svc.idleDone != nil {
+		<-svc.idleDone
+	}
+	return svc.engine.Close()
+}
+
+// checkIdle disconnects sessions that received nothing for IdleTimeout,
+// looking every quarter of it, until the service stops.
+func (svc *Service) checkIdle() {
+	defer close(svc.idleDone)
+	timeout := svc.cfg.IdleTimeout
+	t := time.NewTicker(max(timeout/4, time.Millisecond))
+	defer t.Stop()
+	var expired []*Session
+	for {
+		select {
+		case <-svc.ctx.Done():
+			return
+		case now := <-t.C:
+			svc.clock.Store(now.UnixNano())
+			deadline := now.Add(-timeout).UnixNano()
+			svc.mu.RLock()
+			for s := range svc.sessions {
+				if s.lastRecv.Load() <= deadline {
+					expired = append(expired, s)
+				}
+			}
+			svc.mu.RUnlock()
+			for i, s := range expired {
+				s.Disconnect(ErrIdleTimeout)
+				expired[i] = nil
+			}
+			expired = expired[:0]
+		}
+	}
+}
