@@ -12,6 +12,7 @@ const (
 	DefaultMaxSessions    = 10000
 	DefaultSendQueueLimit = 1 << 20
 	DefaultRecvBufferSize = 4096
+	DefaultIdleTimeout    = 60 * time.Second
 )
 
 // Config configures a Service. Exactly one of NewSession and NewPacketSession
@@ -40,8 +41,10 @@ type Config struct {
 	// the session with ErrSendQueueFull.
 	SendQueueLimit int
 	// IdleTimeout disconnects a session, with ErrIdleTimeout, that received
-	// no byte for this long; 0 disables it. It is checked every quarter
-	// of the timeout, so a session may live up to 1.25 times as long.
+	// no byte for this long (default DefaultIdleTimeout; negative disables
+	// it). It also ends a peer that sent part of a packet and stalled. It is
+	// checked every quarter of the timeout, so a session may live up to 1.25
+	// times as long.
 	IdleTimeout time.Duration
 	// RecvBufferSize is the starting size of each session's receive buffer
 	// (default DefaultRecvBufferSize). It grows as packets need, up to
@@ -69,6 +72,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SendQueueLimit == 0 {
 		c.SendQueueLimit = DefaultSendQueueLimit
 	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
 	if c.RecvBufferSize == 0 {
 		c.RecvBufferSize = DefaultRecvBufferSize
 	}
@@ -79,8 +85,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("servercore: MaxPacketSize %d is outside %d..%d", c.MaxPacketSize, HeaderSize, MaxPacketSize)
 	case c.SendQueueLimit < 0:
 		return c, fmt.Errorf("servercore: SendQueueLimit %d is negative", c.SendQueueLimit)
-	case c.IdleTimeout < 0:
-		return c, fmt.Errorf("servercore: IdleTimeout %v is negative", c.IdleTimeout)
 	case c.RecvBufferSize < 0:
 		return c, fmt.Errorf("servercore: RecvBufferSize %d is negative", c.RecvBufferSize)
 	}

@@ -289,7 +289,7 @@ func (s *Session) processSend(ev *port.Event) {
 	if ev.Err == nil && ev.N < s.sendLeft {
 		// A partial write: resume where it stopped.
 		s.sendLeft -= ev.N
-		ev.Bufs = consume(ev.Bufs, ev.N)
+		ev.Bufs = port.Advance(ev.Bufs, ev.N)
 		s.mu.Lock()
 		if sessionState(s.state.Load()) == stateConnected {
 			s.conn.Send(ev)
@@ -325,19 +325,6 @@ func (s *Session) processSend(ev *port.Event) {
 	}
 	s.mu.Unlock()
 	s.events.OnSend(s, written)
-}
-
-// consume drops the first n bytes of bufs.
-func consume(bufs [][]byte, n int) [][]byte {
-	for n > 0 && len(bufs) > 0 {
-		if n < len(bufs[0]) {
-			bufs[0] = bufs[0][n:]
-			break
-		}
-		n -= len(bufs[0])
-		bufs = bufs[1:]
-	}
-	return bufs
 }
 
 func (s *Session) processDisconnect() {

@@ -109,3 +109,17 @@ type Engine interface {
 	// Listeners and connections must be closed first.
 	Close() error
 }
+
+// Advance drops the first n bytes of bufs, the part a partial write took,
+// and returns the rest. It reslices the first remaining buffer in place.
+func Advance(bufs [][]byte, n int) [][]byte {
+	for n > 0 && len(bufs) > 0 {
+		if n < len(bufs[0]) {
+			bufs[0] = bufs[0][n:]
+			break
+		}
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	return bufs
+}

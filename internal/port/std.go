@@ -61,10 +61,6 @@ func (e *Std) Connect(ctx context.Context, network, addr string, ev *Event) {
 	}()
 }
 
-func (e *Std) newConn(nc net.Conn) *stdConn {
-	return &stdConn{e: e, nc: nc}
-}
-
 type stdListener struct {
 	e    *Std
 	ln   net.Listener
@@ -118,13 +114,23 @@ type stdConn struct {
 
 	mu      sync.Mutex // guards the fields below
 	recvEv  *Event     // registered receive, taken by the reader
-	sendEv  *Event     // registered send, taken by the writer
+	sendEv  *Event     // registered send, taken by a writer
 	reading bool       // a reader goroutine is running
-	writing bool       // a writer goroutine is running
+	writing bool       // a writer goroutine or a direct write is running
+	inRecv  bool       // the reader is dispatching a receive and writes what it sends after
 	closing bool
 	closeEv *Event
 
-	wbufs net.Buffers // the writer's view of sendEv.Bufs, kept here so WriteTo does not allocate
+	direct directWriter
+	wbufs  net.Buffers // the writer goroutine's buffers, kept here so WriteTo does not allocate
+	wsent  int         // bytes of the send a direct write began and handed on
+	wrest  [][]byte    // what that direct write left
+}
+
+func (e *Std) newConn(nc net.Conn) *stdConn {
+	c := &stdConn{e: e, nc: nc}
+	c.direct.init(nc)
+	return c
 }
 
 func (c *stdConn) LocalAddr() net.Addr  { return c.nc.LocalAddr() }
@@ -148,16 +154,25 @@ func (c *stdConn) Recv(ev *Event) {
 	}
 }
 
+// Send hands ev to the running writer, to the reader when it is dispatching
+// a receive (it writes directly once the dispatch returns, so replies cost
+// no goroutine), or else to a new writer goroutine.
 func (c *stdConn) Send(ev *Event) {
 	c.mu.Lock()
 	c.sendEv = ev
-	start := !c.writing
-	c.writing = true
+	start := !c.writing && !c.inRecv
+	if start {
+		c.writing = true
+	}
 	c.mu.Unlock()
 	if start {
-		c.e.wg.Add(1)
-		go c.writeLoop()
+		c.startWriter()
 	}
+}
+
+func (c *stdConn) startWriter() {
+	c.e.wg.Add(1)
+	go c.writeLoop()
 }
 
 func (c *stdConn) Close(ev *Event) {
@@ -214,7 +229,50 @@ func (c *stdConn) readLoop() {
 			err = nil // bytes first; a clean close reads as 0 bytes
 		}
 		ev.N, ev.Err = n, err
+		if !c.direct.ok() {
+			c.Post(ev)
+			continue
+		}
+		c.mu.Lock()
+		c.inRecv = true
+		c.mu.Unlock()
 		c.Post(ev)
+		c.writeDirect()
+	}
+}
+
+// writeDirect performs the send registered while the reader dispatched, if
+// no writer goroutine has it, without waiting: what the socket does not take
+// at once goes to a writer goroutine.
+func (c *stdConn) writeDirect() {
+	c.mu.Lock()
+	c.inRecv = false
+	ev := c.sendEv
+	if ev == nil || c.writing {
+		c.mu.Unlock()
+		return
+	}
+	c.sendEv = nil
+	c.writing = true
+	c.mu.Unlock()
+
+	n, rest, err := c.direct.write(ev.Bufs)
+	if err == errWouldBlock {
+		c.wsent, c.wrest = n, rest
+		c.mu.Lock()
+		c.sendEv = ev
+		c.mu.Unlock()
+		c.startWriter()
+		return
+	}
+	ev.N, ev.Err = n, err
+	c.Post(ev)
+	c.mu.Lock()
+	more := c.sendEv != nil
+	c.writing = more
+	c.mu.Unlock()
+	if more {
+		c.startWriter()
 	}
 }
 
@@ -235,10 +293,15 @@ func (c *stdConn) writeLoop() {
 		}
 		c.mu.Unlock()
 
-		c.wbufs = ev.Bufs
+		bufs, sent := ev.Bufs, 0
+		if c.wrest != nil {
+			bufs, sent = c.wrest, c.wsent
+			c.wrest, c.wsent = nil, 0
+		}
+		c.wbufs = bufs
 		n, err := c.wbufs.WriteTo(c.nc)
 		c.wbufs = nil
-		ev.N, ev.Err = int(n), err
+		ev.N, ev.Err = sent+int(n), err
 		c.Post(ev)
 	}
 }
