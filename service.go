@@ -108,8 +108,11 @@ func (svc *Service) Backend() string { return svc.engine.Name() }
 // Addr is the listening address of a started server service, or the target
 // address of a client service.
 func (svc *Service) Addr() net.Addr {
-	if svc.ln != nil {
-		return svc.ln.Addr()
+	svc.mu.RLock()
+	ln := svc.ln
+	svc.mu.RUnlock()
+	if ln != nil {
+		return ln.Addr()
 	}
 	a, _ := net.ResolveTCPAddr("tcp", svc.addr)
 	return a
@@ -129,21 +132,28 @@ func (svc *Service) Start(ctx context.Context) error {
 		return errors.New("servercore: service already started")
 	}
 	svc.started = true
-	svc.mu.Unlock()
-
 	if svc.cfg.IdleTimeout > 0 {
 		svc.idleDone = make(chan struct{})
 		go svc.checkIdle()
 	}
-	if svc.server {
-		ln, err := svc.engine.Listen("tcp", svc.addr, &svc.acceptEv)
-		if err != nil {
-			return fmt.Errorf("servercore: listen on %s: %w", svc.addr, err)
-		}
-		svc.ln = ln
-		return nil
+	svc.mu.Unlock()
+
+	if !svc.server {
+		return svc.connectAll(ctx)
 	}
-	return svc.connectAll(ctx)
+	ln, err := svc.engine.Listen("tcp", svc.addr, &svc.acceptEv)
+	if err != nil {
+		return fmt.Errorf("servercore: listen on %s: %w", svc.addr, err)
+	}
+	svc.mu.Lock()
+	if svc.stopping {
+		svc.mu.Unlock()
+		ln.Close()
+		return ErrServiceClosed
+	}
+	svc.ln = ln
+	svc.mu.Unlock()
+	return nil
 }
 
 // connectAll connects the client's sessions, a few at a time.
@@ -321,6 +331,7 @@ func (svc *Service) Stop(ctx context.Context) error {
 	svc.stopOnce.Do(func() {
 		svc.mu.Lock()
 		svc.stopping = true
+		ln := svc.ln
 		list := make([]*Session, 0, len(svc.sessions))
 		for s := range svc.sessions {
 			list = append(list, s)
@@ -331,8 +342,8 @@ func (svc *Service) Stop(ctx context.Context) error {
 		svc.mu.Unlock()
 
 		svc.cancel()
-		if svc.ln != nil {
-			svc.ln.Close()
+		if ln != nil {
+			ln.Close()
 		}
 		for _, s := range list {
 			s.Disconnect(ErrServiceClosed)
@@ -343,8 +354,11 @@ func (svc *Service) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("servercore: stop: %w", ctx.Err())
 	}
-	if svc.idleDone != nil {
-		<-svc.idleDone
+	svc.mu.RLock()
+	idleDone := svc.idleDone
+	svc.mu.RUnlock()
+	if idleDone != nil {
+		<-idleDone
 	}
 	return svc.engine.Close()
 }

@@ -112,14 +112,16 @@ type stdConn struct {
 	// dispatch serialises the completions of this connection.
 	dispatch sync.Mutex
 
-	mu      sync.Mutex // guards the fields below
-	recvEv  *Event     // registered receive, taken by the reader
-	sendEv  *Event     // registered send, taken by a writer
-	reading bool       // a reader goroutine is running
-	writing bool       // a writer goroutine or a direct write is running
-	inRecv  bool       // the reader is dispatching a receive and writes what it sends after
-	closing bool
-	closeEv *Event
+	mu       sync.Mutex // guards the fields below
+	recvEv   *Event     // registered receive, taken by the reader
+	sendEv   *Event     // registered send, taken by a writer
+	reading  bool       // the reader goroutine is running
+	writerUp bool       // the writer goroutine is running (it parks on wake when idle)
+	writing  bool       // the writer or a direct write owns the send in flight
+	inRecv   bool       // the reader is dispatching a receive and writes what it sends after
+	closing  bool
+	closeEv  *Event
+	wake     chan struct{} // wakes the parked writer
 
 	direct directWriter
 	wbufs  net.Buffers // the writer goroutine's buffers, kept here so WriteTo does not allocate
@@ -154,25 +156,45 @@ func (c *stdConn) Recv(ev *Event) {
 	}
 }
 
-// Send hands ev to the running writer, to the reader when it is dispatching
-// a receive (it writes directly once the dispatch returns, so replies cost
-// no goroutine), or else to a new writer goroutine.
+// Send hands ev to the busy writer, to the reader when it is dispatching a
+// receive (it writes directly once the dispatch returns, so replies cost no
+// goroutine switch), or else wakes the writer goroutine.
 func (c *stdConn) Send(ev *Event) {
 	c.mu.Lock()
 	c.sendEv = ev
-	start := !c.writing && !c.inRecv
-	if start {
-		c.writing = true
+	if c.writing || c.inRecv {
+		c.mu.Unlock()
+		return
 	}
-	c.mu.Unlock()
-	if start {
-		c.startWriter()
-	}
+	c.writing = true
+	c.kickWriterLocked()
 }
 
-func (c *stdConn) startWriter() {
-	c.e.wg.Add(1)
-	go c.writeLoop()
+// kickWriterLocked starts the writer goroutine, or wakes it if it is parked,
+// and unlocks mu.
+func (c *stdConn) kickWriterLocked() {
+	start := !c.writerUp
+	if start {
+		c.writerUp = true
+		c.wake = make(chan struct{}, 1)
+	}
+	wake := c.wake
+	c.mu.Unlock()
+	if start {
+		c.e.wg.Add(1)
+		go c.writeLoop()
+		return
+	}
+	nudge(wake)
+}
+
+// nudge wakes the goroutine parked on wake, if any; a wake-up already pending
+// is enough.
+func nudge(wake chan struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
 }
 
 func (c *stdConn) Close(ev *Event) {
@@ -183,9 +205,14 @@ func (c *stdConn) Close(ev *Event) {
 	}
 	c.closing = true
 	c.closeEv = ev
-	idle := !c.reading && !c.writing
+	idle := !c.reading && !c.writerUp
+	var wake chan struct{}
+	if c.writerUp {
+		wake = c.wake // a parked writer wakes up to exit
+	}
 	c.mu.Unlock()
 	c.nc.Close()
+	nudge(wake)
 	if idle {
 		// Completions never run on the registering goroutine.
 		c.e.wg.Add(1)
@@ -215,7 +242,7 @@ func (c *stdConn) readLoop() {
 		c.recvEv = nil
 		if ev == nil {
 			c.reading = false
-			last := c.closing && !c.writing
+			last := c.closing && !c.writerUp
 			c.mu.Unlock()
 			if last {
 				c.completeClose()
@@ -242,8 +269,8 @@ func (c *stdConn) readLoop() {
 }
 
 // writeDirect performs the send registered while the reader dispatched, if
-// no writer goroutine has it, without waiting: what the socket does not take
-// at once goes to a writer goroutine.
+// the writer goroutine does not own it, without waiting: what the socket does
+// not take at once goes to the writer goroutine.
 func (c *stdConn) writeDirect() {
 	c.mu.Lock()
 	c.inRecv = false
@@ -258,24 +285,25 @@ func (c *stdConn) writeDirect() {
 
 	n, rest, err := c.direct.write(ev.Bufs)
 	if err == errWouldBlock {
-		c.wsent, c.wrest = n, rest
 		c.mu.Lock()
+		c.wsent, c.wrest = n, rest
 		c.sendEv = ev
-		c.mu.Unlock()
-		c.startWriter()
+		c.kickWriterLocked()
 		return
 	}
 	ev.N, ev.Err = n, err
 	c.Post(ev)
 	c.mu.Lock()
-	more := c.sendEv != nil
-	c.writing = more
-	c.mu.Unlock()
-	if more {
-		c.startWriter()
+	if c.sendEv != nil {
+		c.kickWriterLocked() // sends queued meanwhile go to the writer
+		return
 	}
+	c.writing = false
+	c.mu.Unlock()
 }
 
+// writeLoop performs the sends registered outside the reader's dispatch,
+// parking between them, until the connection closes.
 func (c *stdConn) writeLoop() {
 	defer c.e.wg.Done()
 	for {
@@ -284,20 +312,27 @@ func (c *stdConn) writeLoop() {
 		c.sendEv = nil
 		if ev == nil {
 			c.writing = false
-			last := c.closing && !c.reading
-			c.mu.Unlock()
-			if last {
-				c.completeClose()
+			if c.closing {
+				c.writerUp = false
+				last := !c.reading
+				c.mu.Unlock()
+				if last {
+					c.completeClose()
+				}
+				return
 			}
-			return
+			c.mu.Unlock()
+			<-c.wake
+			continue
 		}
-		c.mu.Unlock()
-
+		c.writing = true
 		bufs, sent := ev.Bufs, 0
 		if c.wrest != nil {
 			bufs, sent = c.wrest, c.wsent
 			c.wrest, c.wsent = nil, 0
 		}
+		c.mu.Unlock()
+
 		c.wbufs = bufs
 		n, err := c.wbufs.WriteTo(c.nc)
 		c.wbufs = nil

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"servercore"
+)
+
+// stopTimeout bounds a graceful stop: Service.Stop drains every session.
+const stopTimeout = 10 * time.Second
+
+const serveUsage = `usage: servercore serve --listen ADDR --app echo|broadcast [flags]
+
+Runs a packet server. Once it accepts connections it prints
+  listening on HOST:PORT (backend NAME)
+on stdout (with --listen HOST:0 the port is the free one picked). It stops
+gracefully on SIGINT or SIGTERM and exits 0.
+
+  echo       sends every packet back unchanged (same id, same payload)
+  broadcast  sends every packet to every connected session, the sender included
+`
+
+// serveOptions are the settings of a server.
+type serveOptions struct {
+	listen         string
+	app            string
+	backend        string
+	maxSessions    int
+	maxPacket      int
+	sendQueueLimit int
+	idleTimeout    time.Duration
+}
+
+// config is the library configuration of the server.
+func (o serveOptions) config(logger *slog.Logger) servercore.Config {
+	return servercore.Config{
+		NewPacketSession: newApp(o.app),
+		Backend:          o.backend,
+		MaxSessions:      o.maxSessions,
+		MaxPacketSize:    o.maxPacket,
+		SendQueueLimit:   o.sendQueueLimit,
+		IdleTimeout:      o.idleTimeout,
+		Logger:           logger,
+	}
+}
+
+// runServe runs "servercore serve" with args until ctx ends, and returns the
+// exit code.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, code := parseServe(args, stdout, stderr)
+	if code != keepGoing {
+		return code
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc, err := startServer(ctx, opts, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "listening on %s (backend %s)\n", svc.Addr(), svc.Backend())
+
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if err := svc.Stop(stopCtx); err != nil {
+		fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
+		return exitFailed
+	}
+	st := svc.Stats()
+	fmt.Fprintf(stderr, "%s serve: stopped after %d sessions (%d refused), %d packets in, %d packets out\n",
+		programName, st.Accepted, st.Refused, st.PacketsIn, st.PacketsOut)
+	return exitOK
+}
+
+// parseServe parses and checks serve's flags; the code is keepGoing when
+// they are fine.
+func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
+	var o serveOptions
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&o.listen, "listen", "", "`ADDR` to listen on, host:port (port 0 picks a free one); required")
+	fs.StringVar(&o.app, "app", "", "application: echo or broadcast; required")
+	fs.StringVar(&o.backend, "backend", "auto", "I/O engine: auto, uring, iocp or std")
+	fs.IntVar(&o.maxSessions, "max-sessions", 0, "sessions alive at once, further connections are refused (0: the library default, 10000)")
+	fs.IntVar(&o.maxPacket, "max-packet", 0, "largest packet accepted in `BYTES`, header included, 4..65535 (0: 65535)")
+	fs.IntVar(&o.sendQueueLimit, "send-queue-limit", 0, "unsent `BYTES` a session may queue before it is disconnected (0: the library default, 1 MiB)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "disconnect a session that sent nothing for this `DURATION` (0: the library default, 60s; negative: never)")
+	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
+		return o, code
+	}
+	switch {
+	case o.listen == "":
+		return o, usageError(stderr, "serve", "--listen is required")
+	case newApp(o.app) == nil:
+		return o, usageError(stderr, "serve", "--app must be echo or broadcast, not %q", o.app)
+	case !validBackend(o.backend):
+		return o, usageError(stderr, "serve", "--backend must be auto, uring, iocp or std, not %q", o.backend)
+	case o.maxSessions < 0:
+		return o, usageError(stderr, "serve", "--max-sessions must not be negative")
+	case o.maxPacket != 0 && (o.maxPacket < servercore.HeaderSize || o.maxPacket > servercore.MaxPacketSize):
+		return o, usageError(stderr, "serve", "--max-packet must be within %d..%d", servercore.HeaderSize, servercore.MaxPacketSize)
+	case o.sendQueueLimit < 0:
+		return o, usageError(stderr, "serve", "--send-queue-limit must not be negative")
+	}
+	return o, keepGoing
+}
+
+// startServer makes and starts a server; once it returns, the server accepts
+// on svc.Addr(). A nil logger discards the library's log.
+func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*servercore.Service, error) {
+	svc, err := servercore.NewServerService(o.listen, o.config(logger))
+	if err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		_ = svc.Stop(stopCtx) // releases the engine; the start error is the news
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	return svc, nil
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var listeningLine = regexp.MustCompile(`^listening on (127\.0\.0\.1:([0-9]+)) \(backend (\w+)\)$`)
+
+// checkListening checks the line serve prints and that the server accepts
+// on the address it names; it returns the address.
+func checkListening(t *testing.T, line string) string {
+	t.Helper()
+	m := listeningLine.FindStringSubmatch(line)
+	if m == nil || m[2] == "0" {
+		t.Fatalf("serve printed %q, want \"listening on 127.0.0.1:PORT (backend NAME)\" with a real port", line)
+	}
+	c, err := net.DialTimeout("tcp", m[1], 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial the address serve printed: %v", err)
+	}
+	c.Close()
+	return m[1]
+}
+
+func TestServeInProcess(t *testing.T) {
+	for _, app := range []string{"echo", "broadcast"} {
+		t.Run(app, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			pr, pw := io.Pipe()
+			done := make(chan int, 1)
+			go func() {
+				done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", app}, pw, io.Discard)
+				pw.Close()
+			}()
+			lines := bufio.NewScanner(pr)
+			if !lines.Scan() {
+				t.Fatalf("serve printed nothing (exit %d)", <-done)
+			}
+			checkListening(t, lines.Text())
+			go io.Copy(io.Discard, pr) //nolint:errcheck // drain whatever follows
+
+			cancel()
+			select {
+			case code := <-done:
+				if code != exitOK {
+					t.Errorf("serve exited %d on cancel, want 0", code)
+				}
+			case <-time.After(testTimeout):
+				t.Fatal("serve did not stop after its context was cancelled")
+			}
+		})
+	}
+}
+
+// The real binary: serve prints its line, and SIGTERM stops it with exit 0.
+func TestServeBinarySIGTERM(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGTERM cannot be sent to a process on Windows")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+		if _, statErr := os.Stat(goTool); statErr != nil {
+			t.Skipf("cannot build the binary: no go command in PATH (%v) nor in $GOROOT/bin (%v)", err, statErr)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "servercore")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--app", "echo")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		io.Copy(io.Discard, stdout) //nolint:errcheck // until the process exits
+		exited <- cmd.Wait()
+	}()
+	defer cmd.Process.Kill() //nolint:errcheck // a no-op once it exited
+
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			t.Fatalf("serve printed nothing: %v", <-exited)
+		}
+		checkListening(t, line)
+	case <-time.After(testTimeout):
+		t.Fatal("serve printed nothing in time")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("serve after SIGTERM: %v, want exit 0", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("serve did not exit after SIGTERM")
+	}
+}
