@@ -43,7 +43,7 @@ type Config struct {
 	// IdleTimeout disconnects a session, with ErrIdleTimeout, that received
 	// no byte for this long (default DefaultIdleTimeout; negative disables
 	// it). It also ends a peer that sent part of a packet and stalled. It is
-	// checked every quarter of the timeout, so a session may live up to 1.25
+	// checked every eighth of the timeout, so a session may live up to 1.25
 	// times as long.
 	IdleTimeout time.Duration
 	// RecvBufferSize is the starting size of each session's receive buffer

@@ -9,15 +9,28 @@ type RecvBuffer struct {
 	r, w int
 	min  int // free space wanted before each read: one packet's worth
 	max  int // capacity limit
+	size int // starting capacity
 }
 
 // NewRecvBuffer returns a buffer that starts at size bytes, keeps at least
 // minFree bytes free for each read by compacting, and grows to at most maxSize
-// bytes.
+// bytes. Its memory is allocated on first use.
 func NewRecvBuffer(size, minFree, maxSize int) *RecvBuffer {
+	b := new(RecvBuffer)
+	b.init(size, minFree, maxSize)
+	return b
+}
+
+func (b *RecvBuffer) init(size, minFree, maxSize int) {
 	size = max(size, 1)
-	minFree = clamp(minFree, 1, size)
-	return &RecvBuffer{buf: make([]byte, size), min: minFree, max: max(maxSize, size)}
+	*b = RecvBuffer{min: clamp(minFree, 1, size), max: max(maxSize, size), size: size}
+}
+
+// alloc allocates the buffer's memory on first use.
+func (b *RecvBuffer) alloc() {
+	if b.buf == nil {
+		b.buf = make([]byte, b.size)
+	}
 }
 
 // Len is the number of unread bytes.
@@ -34,7 +47,25 @@ func (b *RecvBuffer) Cap() int { return len(b.buf) }
 func (b *RecvBuffer) Bytes() []byte { return b.buf[b.r:b.w] }
 
 // WriteSlice returns the free space at the write cursor.
-func (b *RecvBuffer) WriteSlice() []byte { return b.buf[b.w:] }
+func (b *RecvBuffer) WriteSlice() []byte {
+	b.alloc()
+	return b.buf[b.w:]
+}
+
+// Write appends p, compacting and growing up to the capacity limit. It
+// reports false, changing nothing, if the unread bytes would exceed it.
+func (b *RecvBuffer) Write(p []byte) bool {
+	n := b.Len() + len(p)
+	if n > b.max {
+		return false
+	}
+	b.alloc()
+	if b.Free() < len(p) {
+		b.Reserve(max(n, min(2*len(b.buf), b.max)))
+	}
+	b.w += copy(b.buf[b.w:], p)
+	return true
+}
 
 // OnRead consumes n unread bytes. It reports false, changing nothing, if n
 // is negative or more than Len.
@@ -76,6 +107,7 @@ func (b *RecvBuffer) Reserve(n int) bool {
 	if n > b.max {
 		return false
 	}
+	b.alloc()
 	if len(b.buf)-b.r >= n {
 		return true
 	}
@@ -89,6 +121,7 @@ func (b *RecvBuffer) Reserve(n int) bool {
 
 // Grow doubles the capacity, within the limit, and reports whether it could.
 func (b *RecvBuffer) Grow() bool {
+	b.alloc()
 	if len(b.buf) >= b.max {
 		return false
 	}

@@ -23,6 +23,10 @@ type Service struct {
 	addr   string // listen address (server) or target (client)
 	count  int    // sessions a client service connects on Start
 
+	// engineRecvMemory: receives arrive in the engine's memory (Event.Data)
+	// instead of the session's RecvBuffer.
+	engineRecvMemory bool
+
 	acceptEv port.Event
 	ln       port.Listener
 
@@ -94,7 +98,9 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 		addr:     addr,
 		count:    count,
 		sessions: make(map[*Session]struct{}),
-		drained:  make(chan struct{}),
+
+		engineRecvMemory: engine.RecvMemory(),
+		drained:          make(chan struct{}),
 	}
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
 	svc.acceptEv = port.Event{Type: port.Accept, Owner: (*serviceOwner)(svc)}
@@ -131,28 +137,25 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.mu.Unlock()
 		return errors.New("servercore: service already started")
 	}
+	if svc.server {
+		// Listen under mu, so that Stop finds the listener to close.
+		ln, err := svc.engine.Listen("tcp", svc.addr, &svc.acceptEv)
+		if err != nil {
+			svc.mu.Unlock()
+			return fmt.Errorf("servercore: listen on %s: %w", svc.addr, err)
+		}
+		svc.ln = ln
+	}
 	svc.started = true
 	if svc.cfg.IdleTimeout > 0 {
+		svc.clock.Store(time.Now().UnixNano())
 		svc.idleDone = make(chan struct{})
 		go svc.checkIdle()
 	}
 	svc.mu.Unlock()
-
 	if !svc.server {
 		return svc.connectAll(ctx)
 	}
-	ln, err := svc.engine.Listen("tcp", svc.addr, &svc.acceptEv)
-	if err != nil {
-		return fmt.Errorf("servercore: listen on %s: %w", svc.addr, err)
-	}
-	svc.mu.Lock()
-	if svc.stopping {
-		svc.mu.Unlock()
-		ln.Close()
-		return ErrServiceClosed
-	}
-	svc.ln = ln
-	svc.mu.Unlock()
 	return nil
 }
 
@@ -213,6 +216,8 @@ type serviceOwner Service
 
 func (o *serviceOwner) Dispatch(ev *port.Event) { (*Service)(o).processAccept(ev) }
 
+func (o *serviceOwner) Gather(*port.Event) {}
+
 func (svc *Service) processAccept(ev *port.Event) {
 	if ev.Err != nil {
 		svc.mu.Lock()
@@ -224,7 +229,9 @@ func (svc *Service) processAccept(ev *port.Event) {
 	conn := ev.Conn
 	svc.mu.Lock()
 	if svc.stopping || svc.live >= svc.cfg.MaxSessions {
-		svc.totals.refused++
+		if !svc.stopping {
+			svc.totals.refused++
+		}
 		svc.mu.Unlock()
 		conn.Close(nil)
 		return
@@ -237,13 +244,15 @@ func (svc *Service) processAccept(ev *port.Event) {
 	conn.Post(&s.connectEv)
 }
 
-// admit registers a session that just connected, unless the service stops.
+// admit marks a session that just connected as connected and registers it,
+// unless the service stops; both under mu, so that Stop sees it connected.
 func (svc *Service) admit(s *Session) bool {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	if svc.stopping {
 		return false
 	}
+	s.state.Store(uint32(stateConnected))
 	svc.sessions[s] = struct{}{}
 	return true
 }
@@ -364,11 +373,14 @@ func (svc *Service) Stop(ctx context.Context) error {
 }
 
 // checkIdle disconnects sessions that received nothing for IdleTimeout,
-// looking every quarter of it, until the service stops.
+// looking every eighth of it, until the service stops.
 func (svc *Service) checkIdle() {
 	defer close(svc.idleDone)
+	// touch stores a clock up to one tick old, so a session expires once
+	// that clock is timeout+tick old: really idle for 1 to 1.25 timeouts.
 	timeout := svc.cfg.IdleTimeout
-	t := time.NewTicker(max(timeout/4, time.Millisecond))
+	tick := max(timeout/8, time.Millisecond)
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	var expired []*Session
 	for {
@@ -377,7 +389,7 @@ func (svc *Service) checkIdle() {
 			return
 		case now := <-t.C:
 			svc.clock.Store(now.UnixNano())
-			deadline := now.Add(-timeout).UnixNano()
+			deadline := now.Add(-timeout - tick).UnixNano()
 			svc.mu.RLock()
 			for s := range svc.sessions {
 				if s.lastRecv.Load() <= deadline {

@@ -36,7 +36,7 @@ type Session struct {
 	recv       RecvBuffer
 	inflight   []*SendBuffer // the buffers of the send in flight
 	iov        [][]byte      // their bytes, the gathered write
-	sendLeft   int           // bytes of the send in flight not yet written
+	sendLeft   int           // bytes of the send in flight not yet written; set by gather
 	connectErr chan error    // a client Connect waits here
 
 	state atomic.Uint32 // sessionState; changed only under mu
@@ -63,6 +63,8 @@ type sessionOwner Session
 
 func (o *sessionOwner) Dispatch(ev *port.Event) { (*Session)(o).dispatch(ev) }
 
+func (o *sessionOwner) Gather(ev *port.Event) { (*Session)(o).gather(ev) }
+
 func newSession(svc *Service, id uint64) *Session {
 	s := &Session{svc: svc, id: id}
 	if svc.cfg.NewPacketSession != nil {
@@ -78,7 +80,7 @@ func newSession(svc *Service, id uint64) *Session {
 	s.sendEv = port.Event{Type: port.Send, Owner: owner}
 	s.disconnectEv = port.Event{Type: port.Disconnect, Owner: owner}
 	size := svc.cfg.RecvBufferSize
-	s.recv = *NewRecvBuffer(size, size/4, svc.cfg.MaxPacketSize+size)
+	s.recv.init(size, size/4, svc.cfg.MaxPacketSize+size)
 	return s
 }
 
@@ -107,13 +109,14 @@ func (s *Session) Send(b *SendBuffer) error {
 		return ErrNotSealed
 	}
 	n := len(b.data)
-	if n == 0 {
-		return nil
-	}
 	s.mu.Lock()
 	if sessionState(s.state.Load()) != stateConnected {
 		s.mu.Unlock()
 		return ErrSessionClosed
+	}
+	if n == 0 {
+		s.mu.Unlock()
+		return nil
 	}
 	if s.queued+n > s.svc.cfg.SendQueueLimit {
 		s.mu.Unlock()
@@ -126,7 +129,7 @@ func (s *Session) Send(b *SendBuffer) error {
 	s.queued += n
 	if !s.sending {
 		s.sending = true
-		s.registerSend()
+		s.conn.Send(&s.sendEv)
 	}
 	s.mu.Unlock()
 	return nil
@@ -184,7 +187,6 @@ func (s *Session) processConnect(ev *port.Event) {
 		s.svc.connectFailed(s, ErrServiceClosed)
 		return
 	}
-	s.state.Store(uint32(stateConnected))
 	s.touch()
 	s.events.OnConnected(s)
 	if s.connectErr != nil {
@@ -196,12 +198,14 @@ func (s *Session) processConnect(ev *port.Event) {
 // registerRecv prepares the receive buffer and registers a receive, unless
 // the session is disconnecting.
 func (s *Session) registerRecv() {
-	s.recv.Clean()
-	if s.recv.Free() == 0 && !s.recv.Grow() {
-		s.Disconnect(fmt.Errorf("%w: %d unread bytes fill the buffer", ErrRecvOverflow, s.recv.Len()))
-		return
+	if !s.svc.engineRecvMemory {
+		s.recv.Clean()
+		if s.recv.Free() == 0 && !s.recv.Grow() {
+			s.Disconnect(fmt.Errorf("%w: %d unread bytes fill the buffer", ErrRecvOverflow, s.recv.Len()))
+			return
+		}
+		s.recvEv.Buf = s.recv.WriteSlice()
 	}
-	s.recvEv.Buf = s.recv.WriteSlice()
 	s.mu.Lock()
 	if sessionState(s.state.Load()) == stateConnected {
 		s.conn.Recv(&s.recvEv)
@@ -210,7 +214,8 @@ func (s *Session) registerRecv() {
 }
 
 func (s *Session) processRecv(ev *port.Event) {
-	ev.Buf = nil
+	data := ev.Data
+	ev.Buf, ev.Data = nil, nil
 	switch {
 	case ev.Err != nil:
 		s.Disconnect(fmt.Errorf("recv: %w", ev.Err))
@@ -219,61 +224,117 @@ func (s *Session) processRecv(ev *port.Event) {
 		s.Disconnect(ErrPeerClosed)
 		return
 	}
-	filled := ev.N == s.recv.Free()
-	if !s.recv.OnWrite(ev.N) {
-		s.Disconnect(fmt.Errorf("%w: %d bytes written into %d free", ErrRecvOverflow, ev.N, s.recv.Free()))
-		return
-	}
 	s.touch()
 	s.stats.bytesIn.Add(uint64(ev.N))
-	if s.pkt != nil {
-		if err := s.deliverPackets(); err != nil {
-			s.Disconnect(err)
-			return
-		}
+	var err error
+	if data != nil {
+		err = s.consumeData(data)
 	} else {
-		data := s.recv.Bytes()
-		n := s.raw.OnRecv(s, data)
-		if !s.recv.OnRead(n) {
-			s.Disconnect(fmt.Errorf("%w: OnRecv consumed %d of %d bytes", ErrRecvOverflow, n, len(data)))
-			return
+		filled := ev.N == s.recv.Free()
+		if !s.recv.OnWrite(ev.N) {
+			err = fmt.Errorf("%w: %d bytes written into %d free", ErrRecvOverflow, ev.N, s.recv.Free())
+		} else if err = s.consumeBuffer(); err == nil && filled {
+			s.recv.Grow() // the stream outpaces the buffer
 		}
 	}
-	if filled {
-		s.recv.Grow() // the stream outpaces the buffer
+	if err != nil {
+		s.Disconnect(err)
+		return
 	}
 	s.registerRecv()
 }
 
-// deliverPackets hands every whole packet in the receive buffer to the
-// handler, consumes them, and makes room for the packet that is incomplete.
-func (s *Session) deliverPackets() error {
-	data := s.recv.Bytes()
-	off, need := 0, 0
-	var err error
-	for sessionState(s.state.Load()) == stateConnected {
-		var id uint16
-		var payload []byte
-		var size int
-		id, payload, size, need, err = NextPacket(data[off:], s.svc.cfg.MaxPacketSize)
-		if size == 0 {
-			break
+// consumeData handles bytes received into the engine's memory. While part
+// of a packet is buffered it moves only what completes that packet into the
+// receive buffer; everything else is handled in place, and only an
+// incomplete tail is kept.
+func (s *Session) consumeData(data []byte) error {
+	for len(data) > 0 && s.Connected() {
+		if s.recv.Len() == 0 {
+			n, need, err := s.consume(data)
+			if err != nil || !s.Connected() {
+				return err
+			}
+			if !s.recv.Write(data[n:]) {
+				return fmt.Errorf("%w: %d unconsumed bytes", ErrRecvOverflow, len(data)-n)
+			}
+			if need > 0 {
+				s.recv.Reserve(need)
+			}
+			return nil
 		}
-		s.stats.packetsIn.Add(1)
-		s.pkt.OnRecvPacket(s, id, payload)
-		off += size
+		take := len(data)
+		if s.pkt != nil {
+			take = min(take, s.tailWant())
+		}
+		if !s.recv.Write(data[:take]) {
+			return fmt.Errorf("%w: %d unread bytes and %d more", ErrRecvOverflow, s.recv.Len(), take)
+		}
+		data = data[take:]
+		if err := s.consumeBuffer(); err != nil {
+			return err
+		}
 	}
-	s.recv.OnRead(off)
+	return nil
+}
+
+// tailWant is how many more bytes complete the buffered header, or else the
+// buffered packet, whose header consumeBuffer has already checked.
+func (s *Session) tailWant() int {
+	b := s.recv.Bytes()
+	if len(b) < HeaderSize {
+		return HeaderSize - len(b)
+	}
+	return max(int(ReadPacketHeader(b).Size)-len(b), 1)
+}
+
+// consumeBuffer hands the receive buffer's bytes to the handler, consumes
+// what it took and makes room for the packet that is incomplete.
+func (s *Session) consumeBuffer() error {
+	n, need, err := s.consume(s.recv.Bytes())
+	s.recv.OnRead(n)
 	if err == nil && need > 0 {
 		s.recv.Reserve(need)
 	}
 	return err
 }
 
-// registerSend moves the queue to the send in flight and registers one
-// gathered write of it. It runs under mu with sending set.
-func (s *Session) registerSend() {
+// consume hands data to the handler: whole packets to a packet handler, the
+// bytes to a raw one. It returns the bytes consumed and, for an incomplete
+// packet, its whole size.
+func (s *Session) consume(data []byte) (n, need int, err error) {
+	if s.pkt == nil {
+		if !s.Connected() {
+			return 0, 0, nil
+		}
+		n = s.raw.OnRecv(s, data)
+		if n < 0 || n > len(data) {
+			return 0, 0, fmt.Errorf("%w: OnRecv consumed %d of %d bytes", ErrRecvOverflow, n, len(data))
+		}
+		return n, 0, nil
+	}
+	for sessionState(s.state.Load()) == stateConnected {
+		id, payload, size, pneed, perr := NextPacket(data[n:], s.svc.cfg.MaxPacketSize)
+		if size == 0 {
+			return n, pneed, perr
+		}
+		s.stats.packetsIn.Add(1)
+		s.pkt.OnRecvPacket(s, id, payload)
+		n += size
+	}
+	return n, 0, nil
+}
+
+// gather moves the queue to the send in flight and puts its bytes in
+// ev.Bufs, unless a partial write is being resumed. The engine calls it right
+// before writing, so everything queued by then goes out in one write.
+func (s *Session) gather(ev *port.Event) {
+	if s.sendLeft > 0 {
+		return
+	}
+	s.mu.Lock()
 	s.inflight, s.queue = s.queue, s.inflight[:0]
+	s.mu.Unlock()
 	iov := s.iov[:0]
 	n := 0
 	for _, b := range s.inflight {
@@ -281,8 +342,7 @@ func (s *Session) registerSend() {
 		n += len(b.data)
 	}
 	s.iov, s.sendLeft = iov, n
-	s.sendEv.Bufs = iov
-	s.conn.Send(&s.sendEv)
+	ev.Bufs = iov
 }
 
 func (s *Session) processSend(ev *port.Event) {
@@ -306,7 +366,7 @@ func (s *Session) processSend(ev *port.Event) {
 		s.inflight[i] = nil
 	}
 	clear(s.iov)
-	s.inflight = s.inflight[:0]
+	s.inflight, s.sendLeft = s.inflight[:0], 0
 	ev.Bufs = nil
 	if ev.Err != nil {
 		s.mu.Lock()
@@ -321,7 +381,7 @@ func (s *Session) processSend(ev *port.Event) {
 	s.queued -= written
 	s.sending = len(s.queue) > 0 && sessionState(s.state.Load()) == stateConnected
 	if s.sending {
-		s.registerSend()
+		s.conn.Send(ev)
 	}
 	s.mu.Unlock()
 	s.events.OnSend(s, written)

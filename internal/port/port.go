@@ -39,7 +39,13 @@ func (t EventType) String() string {
 
 // Owner receives the completions of the operations registered with its events.
 type Owner interface {
+	// Dispatch handles a completion.
 	Dispatch(ev *Event)
+	// Gather fills ev.Bufs with what the owner has queued to send. Engines
+	// call it for a registered Send right before writing, on any goroutine
+	// but never concurrently with the Send's completion, so that everything
+	// queued up to the write goes out in it.
+	Gather(ev *Event)
 }
 
 // Event is one reusable operation record. It holds the buffers of the
@@ -48,9 +54,14 @@ type Event struct {
 	Type  EventType
 	Owner Owner
 
-	// Buf is where a Recv writes; it must have room for at least one byte.
+	// Buf is where a Recv writes, for engines that receive into the
+	// owner's memory; it must have room for at least one byte.
 	Buf []byte
-	// Bufs are the buffers a Send writes, in order, in one gathered write.
+	// Data is what a Recv received, for engines that receive into memory
+	// of their own: it is valid only until Dispatch returns.
+	Data []byte
+	// Bufs are the buffers a Send writes, in order, in one gathered write;
+	// the owner's Gather fills them.
 	Bufs [][]byte
 
 	// N is the number of bytes transferred. A Recv that completes with
@@ -69,10 +80,13 @@ type Event struct {
 // dispatch on the caller's goroutine. At most one Recv and one Send may be
 // registered at a time.
 type Conn interface {
-	// Recv registers a receive into ev.Buf.
+	// Recv registers a receive, into ev.Buf or into the engine's memory
+	// (ev.Data on completion). It is called only from the Conn's
+	// completions.
 	Recv(ev *Event)
-	// Send registers one gathered write of ev.Bufs. A completion with
-	// N < total and Err == nil is a partial write the owner resumes.
+	// Send registers one gathered write of what ev.Owner.Gather puts in
+	// ev.Bufs. A completion with N < total and Err == nil is a partial
+	// write: the owner registers again with ev.Bufs advanced.
 	Send(ev *Event)
 	// Close closes the connection. Every operation registered before Close
 	// completes (with an error if it was cut short), and then ev, if not
@@ -96,6 +110,9 @@ type Listener interface {
 type Engine interface {
 	// Name is the backend's name: "std", "uring" or "iocp".
 	Name() string
+	// RecvMemory reports whether Recv completions carry the bytes in the
+	// engine's memory (Event.Data) rather than in Event.Buf.
+	RecvMemory() bool
 	// Listen accepts connections on addr. Each accepted connection completes
 	// ev with Type Accept and Conn set, one at a time; a failed accept that
 	// the engine survives completes ev with Err set. The owner must take

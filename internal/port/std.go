@@ -23,6 +23,9 @@ func NewStd() *Std { return &Std{} }
 // Name implements Engine.
 func (e *Std) Name() string { return "std" }
 
+// RecvMemory implements Engine: std reads into the owner's buffer.
+func (e *Std) RecvMemory() bool { return false }
+
 // Close implements Engine.
 func (e *Std) Close() error {
 	e.wg.Wait()
@@ -283,6 +286,7 @@ func (c *stdConn) writeDirect() {
 	c.writing = true
 	c.mu.Unlock()
 
+	ev.Owner.Gather(ev)
 	n, rest, err := c.direct.write(ev.Bufs)
 	if err == errWouldBlock {
 		c.mu.Lock()
@@ -326,12 +330,13 @@ func (c *stdConn) writeLoop() {
 			continue
 		}
 		c.writing = true
-		bufs, sent := ev.Bufs, 0
-		if c.wrest != nil {
-			bufs, sent = c.wrest, c.wsent
-			c.wrest, c.wsent = nil, 0
-		}
+		bufs, sent := c.wrest, c.wsent
+		c.wrest, c.wsent = nil, 0
 		c.mu.Unlock()
+		if bufs == nil {
+			ev.Owner.Gather(ev)
+			bufs = ev.Bufs
+		}
 
 		c.wbufs = bufs
 		n, err := c.wbufs.WriteTo(c.nc)

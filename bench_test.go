@@ -1,0 +1,152 @@
+package servercore
+
+import (
+	"context"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// BenchmarkNextPacket cuts a buffer of 1000 64-byte packets.
+func BenchmarkNextPacket(b *testing.B) {
+	var stream []byte
+	for i := range 1000 {
+		stream = appendPacket(stream, uint16(i), payloadOf(i, 64-HeaderSize))
+	}
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for data := stream; ; {
+			_, _, size, _, err := NextPacket(data, MaxPacketSize)
+			if err != nil || size == 0 {
+				break
+			}
+			data = data[size:]
+			n++
+		}
+		if n != 1000 {
+			b.Fatalf("cut %d packets", n)
+		}
+	}
+}
+
+// BenchmarkNewPacketRelease takes a 64-byte packet from the SendBuffer pool
+// and gives it back.
+func BenchmarkNewPacketRelease(b *testing.B) {
+	payload := payloadOf(1, 60)
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			NewPacket(1, payload).Release()
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				NewPacket(1, payload).Release()
+			}
+		})
+	})
+	b.Run("large", func(b *testing.B) {
+		big := make([]byte, 32<<10)
+		b.ReportAllocs()
+		for b.Loop() {
+			NewPacket(1, big).Release()
+		}
+	})
+}
+
+// BenchmarkRecvBuffer runs the receive buffer's cycle: a read of a few
+// packets' worth, consumption of the whole ones, Clean.
+func BenchmarkRecvBuffer(b *testing.B) {
+	rb := NewRecvBuffer(4096, 1024, 4096+MaxPacketSize)
+	chunk := make([]byte, 1000)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := copy(rb.WriteSlice(), chunk)
+		rb.OnWrite(n)
+		rb.OnRead(rb.Len() / 64 * 64) // whole 64-byte packets
+		if rb.Len() > 0 {
+			rb.Reserve(64)
+		}
+		rb.Clean()
+	}
+}
+
+// benchEcho is a minimal echo handler.
+type benchEcho struct{ BaseHandler }
+
+func (benchEcho) OnRecvPacket(s *Session, id uint16, payload []byte) { s.SendPacket(id, payload) }
+
+// BenchmarkSessionEcho64 runs a packet session's receive-and-reply path on a
+// fake connection: a 64-byte packet arrives, the handler replies with
+// SendPacket, the write completes. No network, so allocs/op is the
+// session's own.
+func BenchmarkSessionEcho64(b *testing.B) {
+	h := newHarness(b, Config{NewPacketSession: func() PacketHandler { return benchEcho{} }})
+	s, fc := h.connect()
+	pkt := appendPacket(nil, 1, payloadOf(1, 64-HeaderSize))
+	b.SetBytes(int64(len(pkt)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ev := fc.takeRecv()
+		ev.N = copy(ev.Buf, pkt)
+		s.dispatch(ev)
+		sev := fc.takeSend()
+		sev.N = s.sendLeft
+		s.dispatch(sev)
+	}
+}
+
+// BenchmarkEchoRoundTrip64 sends one 64-byte packet to an echo server over
+// loopback and reads it back. The client (a plain net.Conn with its
+// buffers made up front) does not allocate, so server-allocs/op, the
+// process's heap allocations per round trip, is the server's figure.
+func BenchmarkEchoRoundTrip64(b *testing.B) {
+	svc, err := NewServerService("127.0.0.1:0", Config{
+		Backend:          "std",
+		NewPacketSession: func() PacketHandler { return benchEcho{} },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Stop(context.Background())
+	c, err := net.Dial("tcp", svc.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Minute))
+	pkt := appendPacket(nil, 1, payloadOf(1, 64-HeaderSize))
+	back := make([]byte, len(pkt))
+	roundTrip := func() {
+		if _, err := c.Write(pkt); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, back); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range 1000 { // warm the pools and buffers up
+		roundTrip()
+	}
+	b.SetBytes(int64(len(pkt)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for range b.N {
+		roundTrip()
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N), "server-allocs/op")
+}
