@@ -6,15 +6,42 @@ import (
 	"servercore/internal/port"
 )
 
-// newEngine returns the engine the backend names, and why auto chose it.
-func newEngine(backend string) (port.Engine, string, error) {
+// chooseBackend resolves a Config.Backend to the engine that will run, and
+// for auto says why. It probes but starts nothing.
+func chooseBackend(backend string) (name, why string, err error) {
 	switch backend {
 	case "auto":
-		return port.NewStd(), "auto: the portable engine is the only one built so far", nil
+		if err := port.ProbeUring(); err != nil {
+			return "std", fmt.Sprintf("io_uring is unavailable: %v", err), nil
+		}
+		return "uring", "io_uring is available", nil
 	case "std":
-		return port.NewStd(), "", nil
-	case "uring", "iocp":
-		return nil, "", fmt.Errorf("%w: %q is not built yet; use \"std\" or \"auto\"", ErrBackendUnavailable, backend)
+		return "std", "", nil
+	case "uring":
+		if err := port.ProbeUring(); err != nil {
+			return "", "", fmt.Errorf("%w: uring: %w", ErrBackendUnavailable, err)
+		}
+		return "uring", "", nil
+	case "iocp":
+		return "", "", fmt.Errorf("%w: %q is not built yet; use \"std\" or \"auto\"", ErrBackendUnavailable, backend)
 	}
-	return nil, "", fmt.Errorf("%w: unknown backend %q (want auto, std, uring or iocp)", ErrBackendUnavailable, backend)
+	return "", "", fmt.Errorf("%w: unknown backend %q (want auto, std, uring or iocp)", ErrBackendUnavailable, backend)
 }
+
+// newEngine starts the engine chooseBackend named.
+func newEngine(name string) (port.Engine, error) {
+	switch name {
+	case "uring":
+		e, err := port.NewUring(0)
+		if err != nil {
+			return nil, fmt.Errorf("%w: uring: %w", ErrBackendUnavailable, err)
+		}
+		return e, nil
+	default:
+		return port.NewStd(), nil
+	}
+}
+
+// recvIntoEngineMemory reports whether the engine name receives into memory
+// of its own (Event.Data) rather than the session's RecvBuffer.
+func recvIntoEngineMemory(name string) bool { return name == "uring" }

@@ -125,6 +125,7 @@ func newHarness(t testing.TB, cfg Config) *harness {
 	if err != nil {
 		t.Fatalf("newService: %v", err)
 	}
+	svc.engineRecvMemory = false
 	return &harness{t: t, svc: svc}
 }
 

@@ -17,11 +17,12 @@ import (
 // the original). It enforces the session limit, tracks every live session,
 // broadcasts, counts traffic and stops cleanly.
 type Service struct {
-	cfg    Config
-	engine port.Engine
-	server bool
-	addr   string // listen address (server) or target (client)
-	count  int    // sessions a client service connects on Start
+	cfg     Config
+	backend string      // the engine's name, chosen by newService
+	engine  port.Engine // started by Start
+	server  bool
+	addr    string // listen address (server) or target (client)
+	count   int    // sessions a client service connects on Start
 
 	// engineRecvMemory: receives arrive in the engine's memory (Event.Data)
 	// instead of the session's RecvBuffer.
@@ -84,22 +85,22 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 	if err != nil {
 		return nil, err
 	}
-	engine, why, err := newEngine(cfg.Backend)
+	backend, why, err := chooseBackend(cfg.Backend)
 	if err != nil {
 		return nil, err
 	}
 	if why != "" {
-		cfg.Logger.Info("servercore: backend chosen", "backend", engine.Name(), "why", why)
+		cfg.Logger.Info("servercore: backend chosen", "backend", backend, "why", why)
 	}
 	svc := &Service{
 		cfg:      cfg,
-		engine:   engine,
+		backend:  backend,
 		server:   server,
 		addr:     addr,
 		count:    count,
 		sessions: make(map[*Session]struct{}),
 
-		engineRecvMemory: engine.RecvMemory(),
+		engineRecvMemory: recvIntoEngineMemory(backend),
 		drained:          make(chan struct{}),
 	}
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
@@ -109,7 +110,7 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 }
 
 // Backend is the name of the engine the service runs on.
-func (svc *Service) Backend() string { return svc.engine.Name() }
+func (svc *Service) Backend() string { return svc.backend }
 
 // Addr is the listening address of a started server service, or the target
 // address of a client service.
@@ -137,11 +138,19 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.mu.Unlock()
 		return errors.New("servercore: service already started")
 	}
+	engine, err := newEngine(svc.backend)
+	if err != nil {
+		svc.mu.Unlock()
+		return err
+	}
+	svc.engine = engine
 	if svc.server {
 		// Listen under mu, so that Stop finds the listener to close.
 		ln, err := svc.engine.Listen("tcp", svc.addr, &svc.acceptEv)
 		if err != nil {
+			svc.engine = nil
 			svc.mu.Unlock()
+			engine.Close()
 			return fmt.Errorf("servercore: listen on %s: %w", svc.addr, err)
 		}
 		svc.ln = ln
@@ -189,6 +198,9 @@ func (svc *Service) Connect(ctx context.Context) (*Session, error) {
 	case svc.stopping:
 		svc.mu.Unlock()
 		return nil, ErrServiceClosed
+	case !svc.started:
+		svc.mu.Unlock()
+		return nil, errors.New("servercore: Connect before Start")
 	case svc.live >= svc.cfg.MaxSessions:
 		svc.mu.Unlock()
 		return nil, ErrMaxSessions
@@ -364,12 +376,15 @@ func (svc *Service) Stop(ctx context.Context) error {
 		return fmt.Errorf("servercore: stop: %w", ctx.Err())
 	}
 	svc.mu.RLock()
-	idleDone := svc.idleDone
+	idleDone, engine := svc.idleDone, svc.engine
 	svc.mu.RUnlock()
 	if idleDone != nil {
 		<-idleDone
 	}
-	return svc.engine.Close()
+	if engine == nil {
+		return nil
+	}
+	return engine.Close()
 }
 
 // checkIdle disconnects sessions that received nothing for IdleTimeout,

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"servercore/internal/port"
 )
 
 // ---------------------------------------------------------------------------
@@ -21,6 +23,7 @@ import (
 func TestConfigValidation(t *testing.T) {
 	pkt := func() PacketHandler { return &testSession{} }
 	raw := func() Handler { return &rawHandler{} }
+	uringOK := port.ProbeUring() == nil
 	tests := []struct {
 		name    string
 		cfg     Config
@@ -42,7 +45,7 @@ func TestConfigValidation(t *testing.T) {
 		{name: "negative IdleTimeout disables it", cfg: Config{NewPacketSession: pkt, IdleTimeout: -time.Second}, ok: true},
 		{name: "negative RecvBufferSize", cfg: Config{NewPacketSession: pkt, RecvBufferSize: -1}},
 		{name: "unknown backend", cfg: Config{NewPacketSession: pkt, Backend: "epoll"}, backend: true},
-		{name: "uring", cfg: Config{NewPacketSession: pkt, Backend: "uring"}, backend: true},
+		{name: "uring", cfg: Config{NewPacketSession: pkt, Backend: "uring"}, ok: uringOK, backend: !uringOK},
 		{name: "iocp", cfg: Config{NewPacketSession: pkt, Backend: "iocp"}, backend: true},
 	}
 	for _, tt := range tests {
@@ -82,8 +85,12 @@ func TestConfigDefaults(t *testing.T) {
 		c.RecvBufferSize != DefaultRecvBufferSize || c.IdleTimeout != DefaultIdleTimeout || c.Logger == nil || c.Backend != "auto" {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
-	if svc.Backend() != "std" {
-		t.Fatalf("auto picked %q; only std is built", svc.Backend())
+	want := "std"
+	if port.ProbeUring() == nil {
+		want = "uring"
+	}
+	if svc.Backend() != want {
+		t.Fatalf("auto picked %q, want %q (io_uring probe: %v)", svc.Backend(), want, port.ProbeUring())
 	}
 }
 

@@ -1,0 +1,305 @@
+package port
+
+import (
+	"context"
+	"net"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"servercore/internal/uring"
+)
+
+// uconn is a connection served by one loop. Its fields belong to the loop's
+// goroutine; other goroutines reach it through the loop's inbox.
+type uconn struct {
+	l    *uloop
+	fd   int
+	slot uint32
+	gen  uint32
+
+	recvEv    *Event
+	recvArmed bool // a multishot receive is armed
+	sendEv    *Event
+	sendMsg   int // slot in l.msgs of the send in flight, or -1
+	ops       int // operations in the kernel: receive, send, connect
+	closing   bool
+	closeEv   *Event
+
+	// Connect (client connections).
+	connectEv   *Event
+	sa          unix.RawSockaddrAny
+	saLen       uint32
+	stopConnect func() bool // ends the context watch
+}
+
+func (c *uconn) ud(kind uint8) uint64 { return userData(c.slot, c.gen, kind) }
+
+// LocalAddr implements Conn.
+func (c *uconn) LocalAddr() net.Addr {
+	sa, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrToTCP(sa)
+}
+
+// RemoteAddr implements Conn.
+func (c *uconn) RemoteAddr() net.Addr {
+	sa, err := unix.Getpeername(c.fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrToTCP(sa)
+}
+
+func sockaddrToTCP(sa unix.Sockaddr) net.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
+	}
+	return nil
+}
+
+// Post implements Conn. Engines and owners call it on the loop.
+func (c *uconn) Post(ev *Event) { ev.Owner.Dispatch(ev) }
+
+// Recv implements Conn. It is called from the connection's completions, on
+// the loop, and arms a multishot receive unless one is armed.
+func (c *uconn) Recv(ev *Event) {
+	c.recvEv = ev
+	if !c.recvArmed && !c.closing {
+		c.armRecv()
+	}
+}
+
+func (c *uconn) armRecv() {
+	if c.recvArmed || c.closing || c.recvEv == nil {
+		return
+	}
+	s := c.l.sqe()
+	s.PrepRecvMultishot(c.fd, c.l.bufs.Group(), 0)
+	s.UserData = c.ud(opRecv)
+	c.recvArmed = true
+	c.ops++
+}
+
+// Send implements Conn: safe from any goroutine.
+func (c *uconn) Send(ev *Event) { c.l.post(uop{kind: opSend, c: c, ev: ev}) }
+
+// Close implements Conn: safe from any goroutine.
+func (c *uconn) Close(ev *Event) { c.l.post(uop{kind: opClose, c: c, ev: ev}) }
+
+// received handles a completion of the multishot receive.
+func (c *uconn) received(cqe *uring.CQE) {
+	id, hasBuf := cqe.BufferID()
+	if !cqe.More() {
+		c.recvArmed = false
+		c.ops--
+	}
+	switch {
+	case c.closing:
+		// The owner is going away: nothing more to deliver.
+	case cqe.Res == -int32(unix.ENOBUFS):
+		c.l.rearm = append(c.l.rearm, c) // after this batch recycles buffers
+	case cqe.Res < 0:
+		c.deliverRecv(nil, errnoErr("recv", cqe.Res))
+	case cqe.Res == 0:
+		c.deliverRecv(nil, nil) // the peer closed
+	case hasBuf:
+		c.deliverRecv(c.l.bufs.Buf(id)[:cqe.Res], nil)
+		if !cqe.More() {
+			c.armRecv()
+		}
+	}
+	if hasBuf {
+		c.l.recycle(id)
+	}
+	c.maybeFinishClose()
+}
+
+func (c *uconn) deliverRecv(data []byte, err error) {
+	ev := c.recvEv
+	if ev == nil {
+		return
+	}
+	ev.Data, ev.N, ev.Err = data, len(data), err
+	ev.Owner.Dispatch(ev)
+	ev.Data = nil
+}
+
+// startSend gathers what the owner queued and submits one sendmsg of it.
+func (c *uconn) startSend(ev *Event) {
+	c.sendEv = ev
+	if c.closing {
+		ev.Bufs, ev.N, ev.Err = nil, 0, net.ErrClosed
+		ev.Owner.Dispatch(ev)
+		return
+	}
+	ev.Owner.Gather(ev)
+	i, ok := c.l.msgs.Alloc()
+	if !ok {
+		ev.N, ev.Err = 0, errNoSendSlot
+		ev.Owner.Dispatch(ev)
+		return
+	}
+	m := c.l.msgs.At(i)
+	n := 0
+	for _, b := range ev.Bufs {
+		if len(b) == 0 {
+			continue
+		}
+		if n == sendIovecs {
+			break // the rest goes in the next round, as a partial write
+		}
+		m.iov[n].Set(b)
+		n++
+	}
+	m.hdr = uring.Msghdr{}
+	m.hdr.SetIovecs(m.iov[:n])
+	s := c.l.sqe()
+	s.PrepSendmsg(c.fd, &m.hdr, unix.MSG_NOSIGNAL)
+	s.UserData = c.ud(opSend)
+	c.sendMsg = i
+	c.ops++
+}
+
+// sent handles the completion of a sendmsg.
+func (c *uconn) sent(cqe *uring.CQE) {
+	c.l.msgs.Free(c.sendMsg)
+	c.sendMsg = -1
+	c.ops--
+	ev := c.sendEv
+	c.sendEv = nil
+	if cqe.Res < 0 {
+		ev.N, ev.Err = 0, errnoErr("sendmsg", cqe.Res)
+	} else {
+		ev.N, ev.Err = int(cqe.Res), nil
+	}
+	ev.Owner.Dispatch(ev)
+	c.maybeFinishClose()
+}
+
+// startClose shuts the socket down so every operation in flight completes,
+// and closes it once they have.
+func (c *uconn) startClose(ev *Event) {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.closeEv = ev
+	unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	if c.recvArmed {
+		c.l.cancel(c.ud(opRecv))
+	}
+	if c.connectEv != nil {
+		c.l.cancel(c.ud(opConnect))
+	}
+	c.maybeFinishClose()
+}
+
+func (c *uconn) maybeFinishClose() {
+	if !c.closing || c.ops > 0 || c.fd < 0 {
+		return
+	}
+	unix.Close(c.fd)
+	c.fd = -1
+	c.l.removeConn(c)
+	if ev := c.closeEv; ev != nil {
+		c.closeEv = nil
+		ev.N, ev.Err = 0, nil
+		ev.Owner.Dispatch(ev)
+	}
+}
+
+// Connect implements Engine.
+func (e *Uring) Connect(ctx context.Context, network, addr string, ev *Event) {
+	ap, family, err := resolveTCP(ctx, network, addr)
+	if err == nil {
+		var fd int
+		fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err == nil {
+			c := &uconn{fd: fd, sendMsg: -1, connectEv: ev}
+			if c.saLen, err = uring.PutSockaddr(&c.sa, ap); err == nil {
+				c.l = e.loops[int(e.next.Add(1))%len(e.loops)]
+				c.stopConnect = context.AfterFunc(ctx, func() {
+					c.l.post(uop{kind: opConnectCancel, c: c})
+				})
+				c.l.post(uop{kind: opConnect, c: c, ev: ev})
+				return
+			}
+			unix.Close(fd)
+		}
+		err = &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	ev.Conn, ev.N, ev.Err = nil, 0, err
+	ev.Owner.Dispatch(ev)
+}
+
+func resolveTCP(ctx context.Context, network, addr string) (netip.AddrPort, int, error) {
+	var r net.Resolver
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return netip.AddrPort{}, 0, err
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ips, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.AddrPort{}, 0, err
+	}
+	p, err := r.LookupPort(ctx, network, port)
+	if err != nil {
+		return netip.AddrPort{}, 0, err
+	}
+	ip := ips[0].Unmap()
+	family := unix.AF_INET
+	if ip.Is6() {
+		family = unix.AF_INET6
+	}
+	return netip.AddrPortFrom(ip, uint16(p)), family, nil
+}
+
+func (c *uconn) startConnect(ev *Event) {
+	c.l.addConn(c)
+	s := c.l.sqe()
+	s.PrepConnect(c.fd, &c.sa, c.saLen)
+	s.UserData = c.ud(opConnect)
+	c.ops++
+}
+
+func (c *uconn) cancelConnect() {
+	if c.connectEv != nil && c.fd >= 0 {
+		c.l.cancel(c.ud(opConnect))
+	}
+}
+
+// connected handles the completion of a connect.
+func (c *uconn) connected(cqe *uring.CQE) {
+	c.ops--
+	ev := c.connectEv
+	c.connectEv = nil
+	c.stopConnect()
+	if cqe.Res < 0 {
+		err := error(unix.Errno(-cqe.Res))
+		if cqe.Res == -int32(unix.ECANCELED) {
+			err = context.Canceled
+		}
+		unix.Close(c.fd)
+		c.fd = -1
+		c.l.removeConn(c)
+		ev.Conn, ev.N, ev.Err = nil, 0, &net.OpError{Op: "dial", Net: "tcp", Err: err}
+		ev.Owner.Dispatch(ev)
+		return
+	}
+	setNoDelay(c.fd)
+	ev.Conn, ev.N, ev.Err = c, 0, nil
+	c.Post(ev)
+}
+
+func setNoDelay(fd int) {
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+}
