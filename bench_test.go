@@ -95,11 +95,9 @@ func BenchmarkSessionEcho64(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ev := fc.takeRecv()
-		ev.N = copy(ev.Buf, pkt)
+		ev.N = int32(copy(ev.Buf, pkt))
 		s.dispatch(ev)
-		sev := fc.takeSend()
-		sev.N = s.sendLeft
-		s.dispatch(sev)
+		completeSend(b, s, fc, -1, nil)
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-
-	"servercore/internal/port"
 )
 
 // framingStream is a few packets of assorted sizes, one empty.
@@ -67,7 +65,7 @@ func TestHarnessFramingEverySplit(t *testing.T) {
 						}
 						prev = c
 					}
-					samePackets(t, s.pkt.(*testSession).received(), want)
+					samePackets(t, s.events.(*testSession).received(), want)
 					if fc.isClosed() {
 						t.Fatalf("session closed on a valid stream (cuts %v)", cuts)
 					}
@@ -169,11 +167,11 @@ func TestHarnessDisconnectInHandlerStopsDelivery(t *testing.T) {
 			stream = appendPacket(stream, uint16(i), []byte("p"))
 		}
 		feed(s, fc, stream)
-		if got := len(s.pkt.(*testSession).received()); got != 4 {
+		if got := len(s.events.(*testSession).received()); got != 4 {
 			t.Fatalf("%d packets delivered, want 4 (ids 0..3, then Disconnect)", got)
 		}
 		finish(t, s, fc)
-		if cause := s.pkt.(*testSession).waitDisconnected(t, waitShort); !errors.Is(cause, ErrDisconnected) {
+		if cause := s.events.(*testSession).waitDisconnected(t, waitShort); !errors.Is(cause, ErrDisconnected) {
 			t.Fatalf("cause %v, want ErrDisconnected for Disconnect(nil)", cause)
 		}
 		app.check(t, true)
@@ -187,7 +185,7 @@ func TestHarnessPartialWrites(t *testing.T) {
 	app := newTestApp()
 	h := newHarness(t, app.config())
 	s, fc := h.connect()
-	ts := s.pkt.(*testSession)
+	ts := s.events.(*testSession)
 
 	var bufs []*SendBuffer
 	var want []byte
@@ -223,8 +221,8 @@ func TestHarnessPartialWrites(t *testing.T) {
 		}
 		b.Release()
 	}
-	if s.queued != 0 {
-		t.Fatalf("queued %d after everything was written", s.queued)
+	if queuedBytes(s) != 0 {
+		t.Fatalf("queued %d after everything was written", queuedBytes(s))
 	}
 	s.Disconnect(nil)
 	finish(t, s, fc)
@@ -261,7 +259,7 @@ func TestHarnessBroadcastShares(t *testing.T) {
 			if got := b.refs.Load(); got != n+1 {
 				t.Fatalf("refs %d after broadcasting to %d, want %d", got, n, n+1)
 			}
-			evs := make([]*port.Event, n)
+			evs := make([]*sentEv, n)
 			for i, fc := range fcs {
 				ev := fc.takeSend()
 				if ev == nil || len(ev.Bufs) != 1 || &ev.Bufs[0][0] != &b.Bytes()[0] || len(ev.Bufs[0]) != b.Len() {
@@ -309,7 +307,7 @@ func TestHarnessSendQueueLimit(t *testing.T) {
 	cfg.SendQueueLimit = 100
 	h := newHarness(t, cfg)
 	s, fc := h.connect()
-	ts := s.pkt.(*testSession)
+	ts := s.events.(*testSession)
 	p40 := make([]byte, 40-HeaderSize)
 	if err := s.SendPacket(1, p40); err != nil {
 		t.Fatalf("Send within the limit: %v", err)
@@ -320,8 +318,8 @@ func TestHarnessSendQueueLimit(t *testing.T) {
 			t.Fatalf("Send %d within the limit after a write freed room: %v", i, err)
 		}
 	}
-	if s.queued != 80 {
-		t.Fatalf("queued %d, want 80", s.queued)
+	if queuedBytes(s) != 80 {
+		t.Fatalf("queued %d, want 80", queuedBytes(s))
 	}
 	if err := s.SendPacket(1, p40); !errors.Is(err, ErrSendQueueFull) {
 		t.Fatalf("Send beyond the limit (80 + 40 > 100): %v, want ErrSendQueueFull", err)
@@ -357,7 +355,7 @@ func TestHarnessSendErrorDisconnects(t *testing.T) {
 		t.Fatal("still connected after a failed write")
 	}
 	finish(t, s, fc)
-	if cause := s.pkt.(*testSession).waitDisconnected(t, waitShort); !errors.Is(cause, boom) {
+	if cause := s.events.(*testSession).waitDisconnected(t, waitShort); !errors.Is(cause, boom) {
 		t.Fatalf("cause %v, want the write error", cause)
 	}
 	if b.refs.Load() != 1 || b2.refs.Load() != 1 {
@@ -405,7 +403,7 @@ func TestHarnessMemoryChunkAfterTail(t *testing.T) {
 			}
 			feed(s, fc, stream[:tt.tail])
 			feed(s, fc, stream[tt.tail:]) // one completion: len < engineChunk
-			ts := s.pkt.(*testSession)
+			ts := s.events.(*testSession)
 			if fc.isClosed() {
 				finish(t, s, fc)
 				cause := ts.waitDisconnected(t, waitShort)

@@ -16,7 +16,7 @@ import (
 // the port.Conn contract: it never dispatches from Recv, Send or Close.
 type fakeConn struct {
 	t testing.TB
-	// recvMemory: receives complete with the bytes in Event.Data (the
+	// recvMemory: receives complete with the bytes in Event.Buf (the
 	// engine's memory, as io_uring's provided buffers) instead of Buf.
 	recvMemory bool
 
@@ -80,12 +80,15 @@ func (c *fakeConn) takeRecv() *port.Event {
 	return ev
 }
 
-// gatherer is an Owner that fills a Send's buffers right before the write.
-type gatherer interface{ Gather(ev *port.Event) }
+// sentEv is a registered send with the buffers its owner gathered for it.
+type sentEv struct {
+	*port.Event
+	Bufs [][]byte
+}
 
 // takeSend takes the registered send and, as an engine does right before
 // writing, has its owner gather the buffers.
-func (c *fakeConn) takeSend() *port.Event {
+func (c *fakeConn) takeSend() *sentEv {
 	c.mu.Lock()
 	ev := c.send
 	c.send = nil
@@ -93,17 +96,15 @@ func (c *fakeConn) takeSend() *port.Event {
 	if ev == nil {
 		return nil
 	}
-	if g, ok := ev.Owner.(gatherer); ok {
-		g.Gather(ev)
-	}
+	se := &sentEv{Event: ev, Bufs: ev.Owner.Gather(ev)}
 	total := 0
-	for _, b := range ev.Bufs {
+	for _, b := range se.Bufs {
 		total += len(b)
 	}
 	if total == 0 {
 		c.t.Errorf("a send with nothing to write (the original's \"Send 0\" defect)")
 	}
-	return ev
+	return se
 }
 
 func (c *fakeConn) isClosed() bool {
@@ -130,7 +131,8 @@ func newHarness(t testing.TB, cfg Config) *harness {
 }
 
 // newHarnessMemory is newHarness for an engine that receives into memory of
-// its own (Event.Data), like io_uring with provided buffers.
+// its own (Event.Buf set on completion), like io_uring with provided
+// buffers.
 func newHarnessMemory(t testing.TB, cfg Config) *harness {
 	h := newHarness(t, cfg)
 	h.svc.engineRecvMemory, h.recvMemory = true, true
@@ -154,8 +156,7 @@ func (h *harness) connect() (*Session, *fakeConn) {
 	h.svc.mu.Unlock()
 	s := newSession(h.svc, h.svc.nextID.Add(1))
 	fc := &fakeConn{t: h.t, recvMemory: h.recvMemory}
-	s.connectEv.Conn = fc
-	fc.Post(&s.connectEv)
+	s.connectAccepted(fc)
 	if !s.Connected() {
 		h.t.Fatalf("session not connected after its Connect completion")
 	}
@@ -178,7 +179,7 @@ func feed(s *Session, fc *fakeConn, data []byte) bool {
 			// test scribbles over afterwards catches a session that keeps
 			// it.
 			mem := append([]byte(nil), data[:n]...)
-			ev.Data, ev.N, ev.Err = mem, n, nil
+			ev.Buf, ev.N, ev.Err = mem, int32(n), nil
 			s.dispatch(ev)
 			for i := range mem {
 				mem[i] = 0xEE
@@ -187,7 +188,7 @@ func feed(s *Session, fc *fakeConn, data []byte) bool {
 			continue
 		}
 		n = copy(ev.Buf, data)
-		ev.N, ev.Err = n, nil
+		ev.N, ev.Err = int32(n), nil
 		s.dispatch(ev)
 		data = data[n:]
 	}
@@ -207,7 +208,7 @@ func completeSend(t testing.TB, s *Session, fc *fakeConn, n int, err error) []by
 }
 
 // completeSendEv completes a taken send.
-func completeSendEv(s *Session, ev *port.Event, n int, err error) []byte {
+func completeSendEv(s *Session, ev *sentEv, n int, err error) []byte {
 	var all []byte
 	for _, b := range ev.Bufs {
 		all = append(all, b...)
@@ -215,8 +216,8 @@ func completeSendEv(s *Session, ev *port.Event, n int, err error) []byte {
 	if n < 0 || n > len(all) {
 		n = len(all) // an engine never reports more than it was given
 	}
-	ev.N, ev.Err = n, err
-	s.dispatch(ev)
+	ev.N, ev.Err = int32(n), err
+	s.dispatch(ev.Event)
 	return all[:n]
 }
 
@@ -233,7 +234,7 @@ func finish(t testing.TB, s *Session, fc *fakeConn) {
 	}
 	for ev := fc.takeSend(); ev != nil; ev = fc.takeSend() {
 		ev.N, ev.Err = 0, net.ErrClosed
-		s.dispatch(ev)
+		s.dispatch(ev.Event)
 	}
 	fc.mu.Lock()
 	ev := fc.closeEv
@@ -243,4 +244,14 @@ func finish(t testing.TB, s *Session, fc *fakeConn) {
 	}
 	ev.N, ev.Err = 0, nil
 	s.dispatch(ev)
+}
+
+// queuedBytes is how many bytes s has queued or in flight.
+func queuedBytes(s *Session) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out == nil {
+		return 0
+	}
+	return s.out.queued
 }

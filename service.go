@@ -44,7 +44,7 @@ type Service struct {
 
 	stopOnce sync.Once
 	nextID   atomic.Uint64
-	clock    atomic.Int64 // UnixNano, advanced by the idle checker
+	tick     atomic.Uint32 // the idle checker's clock, in ticks
 	idleDone chan struct{}
 }
 
@@ -105,7 +105,6 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 	}
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
 	svc.acceptEv = port.Event{Type: port.Accept, Owner: (*serviceOwner)(svc)}
-	svc.clock.Store(time.Now().UnixNano())
 	return svc, nil
 }
 
@@ -157,7 +156,6 @@ func (svc *Service) Start(ctx context.Context) error {
 	}
 	svc.started = true
 	if svc.cfg.IdleTimeout > 0 {
-		svc.clock.Store(time.Now().UnixNano())
 		svc.idleDone = make(chan struct{})
 		go svc.checkIdle()
 	}
@@ -209,11 +207,11 @@ func (svc *Service) Connect(ctx context.Context) (*Session, error) {
 	svc.mu.Unlock()
 
 	s := newSession(svc, svc.nextID.Add(1))
-	s.connectErr = make(chan error, 1)
+	ev, done := s.connectClient()
 	dctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(svc.ctx, cancel)
-	svc.engine.Connect(dctx, "tcp", svc.addr, &s.connectEv)
-	err := <-s.connectErr
+	svc.engine.Connect(dctx, "tcp", svc.addr, ev)
+	err := <-done
 	stop()
 	cancel()
 	if err != nil {
@@ -228,7 +226,7 @@ type serviceOwner Service
 
 func (o *serviceOwner) Dispatch(ev *port.Event) { (*Service)(o).processAccept(ev) }
 
-func (o *serviceOwner) Gather(*port.Event) {}
+func (o *serviceOwner) Gather(*port.Event) [][]byte { return nil }
 
 func (svc *Service) processAccept(ev *port.Event) {
 	if ev.Err != nil {
@@ -251,9 +249,7 @@ func (svc *Service) processAccept(ev *port.Event) {
 	svc.live++
 	svc.totals.accepted++
 	svc.mu.Unlock()
-	s := newSession(svc, svc.nextID.Add(1))
-	s.connectEv.Conn = conn
-	conn.Post(&s.connectEv)
+	newSession(svc, svc.nextID.Add(1)).connectAccepted(conn)
 }
 
 // admit marks a session that just connected as connected and registers it,
@@ -269,16 +265,17 @@ func (svc *Service) admit(s *Session) bool {
 	return true
 }
 
-// connectFailed forgets a session that never connected.
-func (svc *Service) connectFailed(s *Session, err error) {
+// connectFailed forgets a session that never connected, and tells the
+// waiting Connect, if any, why.
+func (svc *Service) connectFailed(waiter chan<- error, err error) {
 	svc.mu.Lock()
 	svc.forget()
 	svc.mu.Unlock()
-	if s.connectErr != nil {
+	if waiter != nil {
 		if !errors.Is(err, ErrServiceClosed) {
 			err = fmt.Errorf("%w: %s: %w", ErrConnect, svc.addr, err)
 		}
-		s.connectErr <- err
+		waiter <- err
 	}
 }
 
@@ -391,10 +388,12 @@ func (svc *Service) Stop(ctx context.Context) error {
 // looking every eighth of it, until the service stops.
 func (svc *Service) checkIdle() {
 	defer close(svc.idleDone)
-	// touch stores a clock up to one tick old, so a session expires once
-	// that clock is timeout+tick old: really idle for 1 to 1.25 timeouts.
+	// A session stores the tick count of its last receive, which happened
+	// within that tick; it expires once limit more ticks have passed, so it
+	// was really silent for at least the timeout and at most one tick more.
 	timeout := svc.cfg.IdleTimeout
 	tick := max(timeout/8, time.Millisecond)
+	limit := uint32((timeout+tick-1)/tick) + 1
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	var expired []*Session
@@ -402,12 +401,11 @@ func (svc *Service) checkIdle() {
 		select {
 		case <-svc.ctx.Done():
 			return
-		case now := <-t.C:
-			svc.clock.Store(now.UnixNano())
-			deadline := now.Add(-timeout - tick).UnixNano()
+		case <-t.C:
+			now := svc.tick.Add(1)
 			svc.mu.RLock()
 			for s := range svc.sessions {
-				if s.lastRecv.Load() <= deadline {
+				if now-s.lastRecv.Load() >= limit {
 					expired = append(expired, s)
 				}
 			}

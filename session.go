@@ -21,34 +21,78 @@ const (
 // Session is one connection. It receives into its RecvBuffer and hands the
 // bytes (raw sessions) or whole packets (packet sessions) to its handler; it
 // sends SendBuffers queued from any goroutine in one gathered write per round.
+//
+// An idle session holds only what it must: the send side and the connect and
+// disconnect records exist only while they are in use, so that tens of
+// thousands of quiet connections stay cheap.
 type Session struct {
 	svc    *Service
-	id     uint64
 	conn   port.Conn
-	events lifecycle
-	raw    Handler       // set for raw sessions
-	pkt    PacketHandler // set for packet sessions
+	events lifecycle // the handler: a Handler, or a PacketHandler if packets
+	id     uint64
 
-	// One reusable event per operation kind, as in the IOCP original.
-	connectEv, recvEv, sendEv, disconnectEv port.Event
+	// recvEv is the receive, registered again after each completion. For
+	// an accepted connection it first carries the Connect completion.
+	recvEv port.Event
+	recv   RecvBuffer // owned by the completion context
 
-	// Owned by the completion context (callbacks are serialised).
-	recv       RecvBuffer
-	inflight   []*SendBuffer // the buffers of the send in flight
-	iov        [][]byte      // their bytes, the gathered write
-	sendLeft   int           // bytes of the send in flight not yet written; set by gather
-	connectErr chan error    // a client Connect waits here
+	mu sync.Mutex // guards the fields below and orders registrations before Close
+	// state is the sessionState and the sending flag (a send is
+	// registered); changed only under mu, read anywhere.
+	state    atomic.Uint32
+	lastRecv atomic.Uint32 // the service's clock tick at the last receive
+	out      *sendState    // while there is something to send
+	ctl      *control      // while a client connects, and from Disconnect on
 
-	state atomic.Uint32 // sessionState; changed only under mu
+	stats counters
+}
 
-	mu      sync.Mutex // guards the fields below and orders registrations before Close
-	cause   error
-	queue   []*SendBuffer
-	queued  int  // bytes queued or in flight
-	sending bool // a send is registered
+// sendingFlag is the bit of Session.state that says a send is registered.
+const sendingFlag = 1 << 8
 
-	lastRecv atomic.Int64 // the service clock at the last receive
-	stats    counters
+// status is the session's sessionState.
+func (s *Session) status() sessionState { return sessionState(s.state.Load() &^ sendingFlag) }
+
+// setStatus changes the sessionState, keeping the sending flag; under mu.
+func (s *Session) setStatus(st sessionState) {
+	s.state.Store(s.state.Load()&sendingFlag | uint32(st))
+}
+
+// sending reports whether a send is registered; under mu.
+func (s *Session) sending() bool { return s.state.Load()&sendingFlag != 0 }
+
+// setSending sets or clears the sending flag; under mu.
+func (s *Session) setSending(on bool) {
+	st := s.state.Load() &^ sendingFlag
+	if on {
+		st |= sendingFlag
+	}
+	s.state.Store(st)
+}
+
+// framed reports whether the session cuts packets for a PacketHandler.
+func (s *Session) framed() bool { return s.svc.cfg.NewPacketSession != nil }
+
+// sendState is a session's send side: its queue and the send in flight. It
+// is taken from a pool when a session has something to send and returned
+// when everything was written.
+type sendState struct {
+	ev       port.Event
+	queued   int           // bytes queued or in flight
+	queue    []*SendBuffer // queued by Send, not yet gathered
+	inflight []*SendBuffer // gathered into the send in flight
+	iov      [][]byte      // their bytes, what is left of them to write
+	left     int           // bytes of the send in flight not yet written
+}
+
+var sendStatePool = sync.Pool{New: func() any { return new(sendState) }}
+
+// control holds the connect and disconnect records, which a session needs
+// only at its start and its end.
+type control struct {
+	ev         port.Event
+	cause      error      // why the session is disconnecting
+	connectErr chan error // a client Connect waits here
 }
 
 // counters are a session's traffic counts; the completion context writes
@@ -63,25 +107,34 @@ type sessionOwner Session
 
 func (o *sessionOwner) Dispatch(ev *port.Event) { (*Session)(o).dispatch(ev) }
 
-func (o *sessionOwner) Gather(ev *port.Event) { (*Session)(o).gather(ev) }
+func (o *sessionOwner) Gather(*port.Event) [][]byte { return (*Session)(o).gather() }
 
 func newSession(svc *Service, id uint64) *Session {
 	s := &Session{svc: svc, id: id}
 	if svc.cfg.NewPacketSession != nil {
-		s.pkt = svc.cfg.NewPacketSession()
-		s.events = s.pkt
+		s.events = svc.cfg.NewPacketSession()
 	} else {
-		s.raw = svc.cfg.NewSession()
-		s.events = s.raw
+		s.events = svc.cfg.NewSession()
 	}
-	owner := (*sessionOwner)(s)
-	s.connectEv = port.Event{Type: port.Connect, Owner: owner}
-	s.recvEv = port.Event{Type: port.Recv, Owner: owner}
-	s.sendEv = port.Event{Type: port.Send, Owner: owner}
-	s.disconnectEv = port.Event{Type: port.Disconnect, Owner: owner}
+	s.recvEv = port.Event{Type: port.Recv, Owner: (*sessionOwner)(s)}
 	size := svc.cfg.RecvBufferSize
 	s.recv.init(size, size/4, svc.cfg.MaxPacketSize+size)
 	return s
+}
+
+// connectAccepted delivers the Connect completion of a session made for an
+// accepted connection, on the receive event, which is free until then.
+func (s *Session) connectAccepted(conn port.Conn) {
+	s.recvEv.Type, s.recvEv.Conn = port.Connect, conn
+	conn.Post(&s.recvEv)
+}
+
+// connectClient prepares the Connect of a client session and returns its
+// event and the channel its result arrives on.
+func (s *Session) connectClient() (*port.Event, <-chan error) {
+	done := make(chan error, 1)
+	s.ctl = &control{ev: port.Event{Type: port.Connect, Owner: (*sessionOwner)(s)}, connectErr: done}
+	return &s.ctl.ev, done
 }
 
 // ID is the session's number, unique within its service.
@@ -91,7 +144,7 @@ func (s *Session) ID() uint64 { return s.id }
 func (s *Session) Service() *Service { return s.svc }
 
 // Connected reports whether the session is connected and not disconnecting.
-func (s *Session) Connected() bool { return sessionState(s.state.Load()) == stateConnected }
+func (s *Session) Connected() bool { return s.status() == stateConnected }
 
 // LocalAddr is the local address of the connection.
 func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
@@ -110,7 +163,7 @@ func (s *Session) Send(b *SendBuffer) error {
 	}
 	n := len(b.data)
 	s.mu.Lock()
-	if sessionState(s.state.Load()) != stateConnected {
+	if s.status() != stateConnected {
 		s.mu.Unlock()
 		return ErrSessionClosed
 	}
@@ -118,18 +171,26 @@ func (s *Session) Send(b *SendBuffer) error {
 		s.mu.Unlock()
 		return nil
 	}
-	if s.queued+n > s.svc.cfg.SendQueueLimit {
+	queued := 0
+	if s.out != nil {
+		queued = s.out.queued
+	}
+	if queued+n > s.svc.cfg.SendQueueLimit {
 		s.mu.Unlock()
-		err := fmt.Errorf("%w: %d bytes queued, %d more, limit %d", ErrSendQueueFull, s.queued, n, s.svc.cfg.SendQueueLimit)
+		err := fmt.Errorf("%w: %d bytes queued, %d more, limit %d", ErrSendQueueFull, queued, n, s.svc.cfg.SendQueueLimit)
 		s.Disconnect(err)
 		return err
 	}
 	b.Retain()
-	s.queue = append(s.queue, b)
-	s.queued += n
-	if !s.sending {
-		s.sending = true
-		s.conn.Send(&s.sendEv)
+	if s.out == nil {
+		s.out = sendStatePool.Get().(*sendState)
+		s.out.ev = port.Event{Type: port.Send, Owner: (*sessionOwner)(s)}
+	}
+	s.out.queue = append(s.out.queue, b)
+	s.out.queued += n
+	if !s.sending() {
+		s.setSending(true)
+		s.conn.Send(&s.out.ev)
 	}
 	s.mu.Unlock()
 	return nil
@@ -152,15 +213,16 @@ func (s *Session) Disconnect(cause error) {
 		cause = ErrDisconnected
 	}
 	s.mu.Lock()
-	if sessionState(s.state.Load()) != stateConnected {
+	if s.status() != stateConnected {
 		s.mu.Unlock()
 		return
 	}
-	s.state.Store(uint32(stateDisconnecting))
-	s.cause = cause
+	s.setStatus(stateDisconnecting)
+	s.ctl = &control{ev: port.Event{Type: port.Disconnect, Owner: (*sessionOwner)(s)}, cause: cause}
+	ev := &s.ctl.ev
 	s.mu.Unlock()
 	// Every registration happened under mu while connected, so before this.
-	s.conn.Close(&s.disconnectEv)
+	s.conn.Close(ev)
 }
 
 func (s *Session) dispatch(ev *port.Event) {
@@ -177,20 +239,31 @@ func (s *Session) dispatch(ev *port.Event) {
 }
 
 func (s *Session) processConnect(ev *port.Event) {
+	var waiter chan<- error // a client Connect's
+	if ctl := s.ctl; ctl != nil {
+		waiter = ctl.connectErr
+	}
 	if ev.Err != nil {
-		s.svc.connectFailed(s, ev.Err)
+		s.svc.connectFailed(waiter, ev.Err)
 		return
 	}
 	s.conn = ev.Conn
+	ev.Conn = nil
+	s.recvEv.Type = port.Recv
 	if !s.svc.admit(s) {
 		s.conn.Close(nil)
-		s.svc.connectFailed(s, ErrServiceClosed)
+		s.svc.connectFailed(waiter, ErrServiceClosed)
 		return
 	}
+	s.mu.Lock()
+	if s.ctl != nil && s.ctl.connectErr != nil {
+		s.ctl = nil // not needed until Disconnect
+	}
+	s.mu.Unlock()
 	s.touch()
 	s.events.OnConnected(s)
-	if s.connectErr != nil {
-		s.connectErr <- nil
+	if waiter != nil {
+		waiter <- nil
 	}
 	s.registerRecv()
 }
@@ -207,15 +280,15 @@ func (s *Session) registerRecv() {
 		s.recvEv.Buf = s.recv.WriteSlice()
 	}
 	s.mu.Lock()
-	if sessionState(s.state.Load()) == stateConnected {
+	if s.status() == stateConnected {
 		s.conn.Recv(&s.recvEv)
 	}
 	s.mu.Unlock()
 }
 
 func (s *Session) processRecv(ev *port.Event) {
-	data := ev.Data
-	ev.Buf, ev.Data = nil, nil
+	data := ev.Buf
+	ev.Buf = nil
 	switch {
 	case ev.Err != nil:
 		s.Disconnect(fmt.Errorf("recv: %w", ev.Err))
@@ -227,12 +300,13 @@ func (s *Session) processRecv(ev *port.Event) {
 	s.touch()
 	s.stats.bytesIn.Add(uint64(ev.N))
 	var err error
-	if data != nil {
+	if s.svc.engineRecvMemory {
 		err = s.consumeData(data)
 	} else {
-		filled := ev.N == s.recv.Free()
-		if !s.recv.OnWrite(ev.N) {
-			err = fmt.Errorf("%w: %d bytes written into %d free", ErrRecvOverflow, ev.N, s.recv.Free())
+		n := int(ev.N)
+		filled := n == s.recv.Free()
+		if !s.recv.OnWrite(n) {
+			err = fmt.Errorf("%w: %d bytes written into %d free", ErrRecvOverflow, n, s.recv.Free())
 		} else if err = s.consumeBuffer(); err == nil && filled {
 			s.recv.Grow() // the stream outpaces the buffer
 		}
@@ -264,7 +338,7 @@ func (s *Session) consumeData(data []byte) error {
 			return nil
 		}
 		take := len(data)
-		if s.pkt != nil {
+		if s.framed() {
 			take = min(take, s.tailWant())
 		}
 		if !s.recv.Write(data[:take]) {
@@ -274,6 +348,9 @@ func (s *Session) consumeData(data []byte) error {
 		if err := s.consumeBuffer(); err != nil {
 			return err
 		}
+	}
+	if s.recv.Len() == 0 {
+		s.recv.free() // an idle session holds no receive memory
 	}
 	return nil
 }
@@ -303,55 +380,60 @@ func (s *Session) consumeBuffer() error {
 // bytes to a raw one. It returns the bytes consumed and, for an incomplete
 // packet, its whole size.
 func (s *Session) consume(data []byte) (n, need int, err error) {
-	if s.pkt == nil {
+	if !s.framed() {
 		if !s.Connected() {
 			return 0, 0, nil
 		}
-		n = s.raw.OnRecv(s, data)
+		n = s.events.(Handler).OnRecv(s, data)
 		if n < 0 || n > len(data) {
 			return 0, 0, fmt.Errorf("%w: OnRecv consumed %d of %d bytes", ErrRecvOverflow, n, len(data))
 		}
 		return n, 0, nil
 	}
-	for sessionState(s.state.Load()) == stateConnected {
+	h := s.events.(PacketHandler)
+	for s.status() == stateConnected {
 		id, payload, size, pneed, perr := NextPacket(data[n:], s.svc.cfg.MaxPacketSize)
 		if size == 0 {
 			return n, pneed, perr
 		}
 		s.stats.packetsIn.Add(1)
-		s.pkt.OnRecvPacket(s, id, payload)
+		h.OnRecvPacket(s, id, payload)
 		n += size
 	}
 	return n, 0, nil
 }
 
-// gather moves the queue to the send in flight and puts its bytes in
-// ev.Bufs, unless a partial write is being resumed. The engine calls it right
-// before writing, so everything queued by then goes out in one write.
-func (s *Session) gather(ev *port.Event) {
-	if s.sendLeft > 0 {
-		return
-	}
+// gather moves the queue to the send in flight and returns its bytes, or
+// what a partial write left of them. The engine calls it right before
+// writing, so everything queued by then goes out in one write.
+func (s *Session) gather() [][]byte {
 	s.mu.Lock()
-	s.inflight, s.queue = s.queue, s.inflight[:0]
-	s.mu.Unlock()
-	iov := s.iov[:0]
-	n := 0
-	for _, b := range s.inflight {
-		iov = append(iov, b.data)
-		n += len(b.data)
+	o := s.out
+	if o.left > 0 {
+		s.mu.Unlock()
+		return o.iov
 	}
-	s.iov, s.sendLeft = iov, n
-	ev.Bufs = iov
+	o.inflight, o.queue = o.queue, o.inflight[:0]
+	s.mu.Unlock()
+	iov := o.iov[:0]
+	for _, b := range o.inflight {
+		iov = append(iov, b.data)
+		o.left += len(b.data)
+	}
+	o.iov = iov
+	return iov
 }
 
 func (s *Session) processSend(ev *port.Event) {
-	if ev.Err == nil && ev.N < s.sendLeft {
+	s.mu.Lock()
+	o := s.out
+	s.mu.Unlock()
+	if ev.Err == nil && int(ev.N) < o.left {
 		// A partial write: resume where it stopped.
-		s.sendLeft -= ev.N
-		ev.Bufs = port.Advance(ev.Bufs, ev.N)
+		o.left -= int(ev.N)
+		o.iov = port.Advance(o.iov, int(ev.N))
 		s.mu.Lock()
-		if sessionState(s.state.Load()) == stateConnected {
+		if s.status() == stateConnected {
 			s.conn.Send(ev)
 			s.mu.Unlock()
 			return
@@ -359,18 +441,17 @@ func (s *Session) processSend(ev *port.Event) {
 		s.mu.Unlock()
 		ev.Err = ErrSessionClosed // the rest is dropped
 	}
-	count, written := len(s.inflight), 0
-	for i, b := range s.inflight {
+	count, written := len(o.inflight), 0
+	for i, b := range o.inflight {
 		written += len(b.data)
 		b.Release()
-		s.inflight[i] = nil
+		o.inflight[i] = nil
 	}
-	clear(s.iov)
-	s.inflight, s.sendLeft = s.inflight[:0], 0
-	ev.Bufs = nil
+	clear(o.iov[:cap(o.iov)])
+	o.inflight, o.iov, o.left = o.inflight[:0], o.iov[:0], 0
 	if ev.Err != nil {
 		s.mu.Lock()
-		s.sending = false
+		s.setSending(false)
 		s.mu.Unlock()
 		s.Disconnect(fmt.Errorf("send: %w", ev.Err))
 		return
@@ -378,10 +459,14 @@ func (s *Session) processSend(ev *port.Event) {
 	s.stats.packetsOut.Add(uint64(count))
 	s.stats.bytesOut.Add(uint64(written))
 	s.mu.Lock()
-	s.queued -= written
-	s.sending = len(s.queue) > 0 && sessionState(s.state.Load()) == stateConnected
-	if s.sending {
+	o.queued -= written
+	more := len(o.queue) > 0 && s.status() == stateConnected
+	s.setSending(more)
+	if more {
 		s.conn.Send(ev)
+	} else if len(o.queue) == 0 {
+		s.out = nil
+		sendStatePool.Put(o)
 	}
 	s.mu.Unlock()
 	s.events.OnSend(s, written)
@@ -390,12 +475,18 @@ func (s *Session) processSend(ev *port.Event) {
 func (s *Session) processDisconnect() {
 	s.mu.Lock()
 	s.state.Store(uint32(stateDisconnected))
-	queue, cause := s.queue, s.cause
-	s.queue, s.queued, s.sending = nil, 0, false
+	o, cause := s.out, s.ctl.cause
+	s.out, s.ctl = nil, nil
 	s.mu.Unlock()
-	for _, b := range queue {
-		b.Release()
+	if o != nil {
+		for i, b := range o.queue {
+			b.Release()
+			o.queue[i] = nil
+		}
+		o.queue, o.queued = o.queue[:0], 0
+		sendStatePool.Put(o)
 	}
+	s.recv.free()
 	s.events.OnDisconnected(s, cause)
 	s.svc.release(s)
 }
@@ -403,6 +494,6 @@ func (s *Session) processDisconnect() {
 // touch records a receive for the idle timeout.
 func (s *Session) touch() {
 	if s.svc.cfg.IdleTimeout > 0 {
-		s.lastRecv.Store(s.svc.clock.Load())
+		s.lastRecv.Store(s.svc.tick.Load())
 	}
 }

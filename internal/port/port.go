@@ -41,36 +41,30 @@ func (t EventType) String() string {
 type Owner interface {
 	// Dispatch handles a completion.
 	Dispatch(ev *Event)
-	// Gather fills ev.Bufs with what the owner has queued to send. Engines
-	// call it for a registered Send right before writing, on any goroutine
-	// but never concurrently with the Send's completion, so that everything
-	// queued up to the write goes out in it.
-	Gather(ev *Event)
+	// Gather returns the buffers a registered Send writes, in order, in one
+	// gathered write: everything the owner queued by then, or what a
+	// partial write left. Engines call it right before writing, on any
+	// goroutine but never concurrently with the Send's completion.
+	Gather(ev *Event) [][]byte
 }
 
-// Event is one reusable operation record. It holds the buffers of the
-// operation in flight; the engine fills N, Err and Conn on completion.
+// Event is one reusable operation record: what the engine needs to carry
+// an operation and to report its completion.
 type Event struct {
-	Type  EventType
 	Owner Owner
-
 	// Buf is where a Recv writes, for engines that receive into the
-	// owner's memory; it must have room for at least one byte.
+	// owner's memory; it must have room for at least one byte. Engines that
+	// receive into memory of their own set it on completion to the bytes
+	// received, valid only until Dispatch returns.
 	Buf []byte
-	// Data is what a Recv received, for engines that receive into memory
-	// of their own: it is valid only until Dispatch returns.
-	Data []byte
-	// Bufs are the buffers a Send writes, in order, in one gathered write;
-	// the owner's Gather fills them.
-	Bufs [][]byte
-
-	// N is the number of bytes transferred. A Recv that completes with
-	// N == 0 and Err == nil means the peer closed the connection.
-	N int
 	// Err is the error of a failed operation, never folded into N.
 	Err error
 	// Conn is the new connection of an Accept or Connect completion.
 	Conn Conn
+	// N is the number of bytes transferred. A Recv that completes with
+	// N == 0 and Err == nil means the peer closed the connection.
+	N    int32
+	Type EventType
 }
 
 // Conn is an engine's handle for one connection.
@@ -80,13 +74,12 @@ type Event struct {
 // dispatch on the caller's goroutine. At most one Recv and one Send may be
 // registered at a time.
 type Conn interface {
-	// Recv registers a receive, into ev.Buf or into the engine's memory
-	// (ev.Data on completion). It is called only from the Conn's
-	// completions.
+	// Recv registers a receive, into ev.Buf or into the engine's memory.
+	// It is called only from the Conn's completions.
 	Recv(ev *Event)
-	// Send registers one gathered write of what ev.Owner.Gather puts in
-	// ev.Bufs. A completion with N < total and Err == nil is a partial
-	// write: the owner registers again with ev.Bufs advanced.
+	// Send registers one gathered write of what ev.Owner.Gather returns. A
+	// completion with N short of it and Err == nil is a partial write: the
+	// owner registers again and gathers the rest.
 	Send(ev *Event)
 	// Close closes the connection. Every operation registered before Close
 	// completes (with an error if it was cut short), and then ev, if not
@@ -111,7 +104,7 @@ type Engine interface {
 	// Name is the backend's name: "std", "uring" or "iocp".
 	Name() string
 	// RecvMemory reports whether Recv completions carry the bytes in the
-	// engine's memory (Event.Data) rather than in Event.Buf.
+	// engine's memory rather than in the owner's Event.Buf.
 	RecvMemory() bool
 	// Listen accepts connections on addr. Each accepted connection completes
 	// ev with Type Accept and Conn set, one at a time; a failed accept that

@@ -258,7 +258,7 @@ func (c *stdConn) readLoop() {
 		if n > 0 || err == io.EOF {
 			err = nil // bytes first; a clean close reads as 0 bytes
 		}
-		ev.N, ev.Err = n, err
+		ev.N, ev.Err = int32(n), err
 		if !c.direct.ok() {
 			c.Post(ev)
 			continue
@@ -286,8 +286,7 @@ func (c *stdConn) writeDirect() {
 	c.writing = true
 	c.mu.Unlock()
 
-	ev.Owner.Gather(ev)
-	n, rest, err := c.direct.write(ev.Bufs)
+	n, rest, err := c.direct.write(ev.Owner.Gather(ev))
 	if err == errWouldBlock {
 		c.mu.Lock()
 		c.wsent, c.wrest = n, rest
@@ -295,7 +294,7 @@ func (c *stdConn) writeDirect() {
 		c.kickWriterLocked()
 		return
 	}
-	ev.N, ev.Err = n, err
+	ev.N, ev.Err = int32(n), err
 	c.Post(ev)
 	c.mu.Lock()
 	if c.sendEv != nil {
@@ -334,14 +333,13 @@ func (c *stdConn) writeLoop() {
 		c.wrest, c.wsent = nil, 0
 		c.mu.Unlock()
 		if bufs == nil {
-			ev.Owner.Gather(ev)
-			bufs = ev.Bufs
+			bufs = ev.Owner.Gather(ev)
 		}
 
 		c.wbufs = bufs
 		n, err := c.wbufs.WriteTo(c.nc)
 		c.wbufs = nil
-		ev.N, ev.Err = sent+int(n), err
+		ev.N, ev.Err = int32(sent+int(n)), err
 		c.Post(ev)
 	}
 }

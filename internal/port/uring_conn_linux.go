@@ -14,30 +14,36 @@ import (
 // goroutine; other goroutines reach it through the loop's inbox.
 type uconn struct {
 	l    *uloop
-	fd   int
+	fd   int32
 	slot uint32
 	gen  uint32
 
-	recvEv    *Event
-	recvArmed bool // a multishot receive is armed
-	sendEv    *Event
-	sendMsg   int // slot in l.msgs of the send in flight, or -1
-	ops       int // operations in the kernel: receive, send, connect
+	sendMsg   int32 // slot in l.msgs of the send in flight, or -1
+	ops       int32 // operations in the kernel: receive, send, connect
+	recvArmed bool  // a multishot receive is armed
 	closing   bool
-	closeEv   *Event
 
-	// Connect (client connections).
-	connectEv   *Event
-	sa          unix.RawSockaddrAny
-	saLen       uint32
-	stopConnect func() bool // ends the context watch
+	recvEv  *Event
+	sendEv  *Event
+	closeEv *Event
+	connect *uconnect // while connecting
+}
+
+// uconnect is what a client connection needs only while it connects.
+type uconnect struct {
+	ev        *Event
+	sa        unix.RawSockaddrAny
+	saLen     uint32
+	stop      func() bool // ends the context watch
+	started   bool        // the connect is in the kernel
+	cancelled bool        // the context ended before it started
 }
 
 func (c *uconn) ud(kind uint8) uint64 { return userData(c.slot, c.gen, kind) }
 
 // LocalAddr implements Conn.
 func (c *uconn) LocalAddr() net.Addr {
-	sa, err := unix.Getsockname(c.fd)
+	sa, err := unix.Getsockname(int(c.fd))
 	if err != nil {
 		return nil
 	}
@@ -46,7 +52,7 @@ func (c *uconn) LocalAddr() net.Addr {
 
 // RemoteAddr implements Conn.
 func (c *uconn) RemoteAddr() net.Addr {
-	sa, err := unix.Getpeername(c.fd)
+	sa, err := unix.Getpeername(int(c.fd))
 	if err != nil {
 		return nil
 	}
@@ -80,7 +86,7 @@ func (c *uconn) armRecv() {
 		return
 	}
 	s := c.l.sqe()
-	s.PrepRecvMultishot(c.fd, c.l.bufs.Group(), 0)
+	s.PrepRecvMultishot(int(c.fd), c.l.bufs.Group(), 0)
 	s.UserData = c.ud(opRecv)
 	c.recvArmed = true
 	c.ops++
@@ -125,20 +131,20 @@ func (c *uconn) deliverRecv(data []byte, err error) {
 	if ev == nil {
 		return
 	}
-	ev.Data, ev.N, ev.Err = data, len(data), err
+	ev.Buf, ev.N, ev.Err = data, int32(len(data)), err
 	ev.Owner.Dispatch(ev)
-	ev.Data = nil
+	ev.Buf = nil
 }
 
 // startSend gathers what the owner queued and submits one sendmsg of it.
 func (c *uconn) startSend(ev *Event) {
 	c.sendEv = ev
 	if c.closing {
-		ev.Bufs, ev.N, ev.Err = nil, 0, net.ErrClosed
+		ev.N, ev.Err = 0, net.ErrClosed
 		ev.Owner.Dispatch(ev)
 		return
 	}
-	ev.Owner.Gather(ev)
+	bufs := ev.Owner.Gather(ev)
 	i, ok := c.l.msgs.Alloc()
 	if !ok {
 		ev.N, ev.Err = 0, errNoSendSlot
@@ -147,7 +153,7 @@ func (c *uconn) startSend(ev *Event) {
 	}
 	m := c.l.msgs.At(i)
 	n := 0
-	for _, b := range ev.Bufs {
+	for _, b := range bufs {
 		if len(b) == 0 {
 			continue
 		}
@@ -160,15 +166,15 @@ func (c *uconn) startSend(ev *Event) {
 	m.hdr = uring.Msghdr{}
 	m.hdr.SetIovecs(m.iov[:n])
 	s := c.l.sqe()
-	s.PrepSendmsg(c.fd, &m.hdr, unix.MSG_NOSIGNAL)
+	s.PrepSendmsg(int(c.fd), &m.hdr, unix.MSG_NOSIGNAL)
 	s.UserData = c.ud(opSend)
-	c.sendMsg = i
+	c.sendMsg = int32(i)
 	c.ops++
 }
 
 // sent handles the completion of a sendmsg.
 func (c *uconn) sent(cqe *uring.CQE) {
-	c.l.msgs.Free(c.sendMsg)
+	c.l.msgs.Free(int(c.sendMsg))
 	c.sendMsg = -1
 	c.ops--
 	ev := c.sendEv
@@ -176,7 +182,7 @@ func (c *uconn) sent(cqe *uring.CQE) {
 	if cqe.Res < 0 {
 		ev.N, ev.Err = 0, errnoErr("sendmsg", cqe.Res)
 	} else {
-		ev.N, ev.Err = int(cqe.Res), nil
+		ev.N, ev.Err = cqe.Res, nil
 	}
 	ev.Owner.Dispatch(ev)
 	c.maybeFinishClose()
@@ -190,11 +196,11 @@ func (c *uconn) startClose(ev *Event) {
 	}
 	c.closing = true
 	c.closeEv = ev
-	unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	unix.Shutdown(int(c.fd), unix.SHUT_RDWR)
 	if c.recvArmed {
 		c.l.cancel(c.ud(opRecv))
 	}
-	if c.connectEv != nil {
+	if c.connect != nil {
 		c.l.cancel(c.ud(opConnect))
 	}
 	c.maybeFinishClose()
@@ -204,7 +210,7 @@ func (c *uconn) maybeFinishClose() {
 	if !c.closing || c.ops > 0 || c.fd < 0 {
 		return
 	}
-	unix.Close(c.fd)
+	unix.Close(int(c.fd))
 	c.fd = -1
 	c.l.removeConn(c)
 	if ev := c.closeEv; ev != nil {
@@ -216,26 +222,33 @@ func (c *uconn) maybeFinishClose() {
 
 // Connect implements Engine.
 func (e *Uring) Connect(ctx context.Context, network, addr string, ev *Event) {
-	ap, family, err := resolveTCP(ctx, network, addr)
-	if err == nil {
-		var fd int
-		fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err == nil {
-			c := &uconn{fd: fd, sendMsg: -1, connectEv: ev}
-			if c.saLen, err = uring.PutSockaddr(&c.sa, ap); err == nil {
-				c.l = e.loops[int(e.next.Add(1))%len(e.loops)]
-				c.stopConnect = context.AfterFunc(ctx, func() {
-					c.l.post(uop{kind: opConnectCancel, c: c})
-				})
-				c.l.post(uop{kind: opConnect, c: c, ev: ev})
-				return
-			}
-			unix.Close(fd)
-		}
-		err = &net.OpError{Op: "dial", Net: network, Err: err}
+	err := e.connect(ctx, network, addr, ev)
+	if err != nil {
+		ev.Conn, ev.N, ev.Err = nil, 0, &net.OpError{Op: "dial", Net: network, Err: err}
+		ev.Owner.Dispatch(ev)
 	}
-	ev.Conn, ev.N, ev.Err = nil, 0, err
-	ev.Owner.Dispatch(ev)
+}
+
+// connect resolves addr, makes the socket and hands the connect to a loop.
+func (e *Uring) connect(ctx context.Context, network, addr string, ev *Event) error {
+	ap, family, err := resolveTCP(ctx, network, addr)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	cc := &uconnect{ev: ev}
+	if cc.saLen, err = uring.PutSockaddr(&cc.sa, ap); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	c := &uconn{fd: int32(fd), sendMsg: -1, connect: cc}
+	c.l = e.loops[int(e.next.Add(1))%len(e.loops)]
+	cc.stop = context.AfterFunc(ctx, func() { c.l.post(uop{kind: opConnectCancel, c: c}) })
+	c.l.post(uop{kind: opConnect, c: c})
+	return nil
 }
 
 func resolveTCP(ctx context.Context, network, addr string) (netip.AddrPort, int, error) {
@@ -263,39 +276,50 @@ func resolveTCP(ctx context.Context, network, addr string) (netip.AddrPort, int,
 	return netip.AddrPortFrom(ip, uint16(p)), family, nil
 }
 
-func (c *uconn) startConnect(ev *Event) {
+func (c *uconn) startConnect() {
 	c.l.addConn(c)
+	if c.connect.cancelled {
+		c.ops++
+		c.connected(&uring.CQE{Res: -int32(unix.ECANCELED)})
+		return
+	}
 	s := c.l.sqe()
-	s.PrepConnect(c.fd, &c.sa, c.saLen)
+	s.PrepConnect(int(c.fd), &c.connect.sa, c.connect.saLen)
 	s.UserData = c.ud(opConnect)
+	c.connect.started = true
 	c.ops++
 }
 
 func (c *uconn) cancelConnect() {
-	if c.connectEv != nil && c.fd >= 0 {
+	switch cc := c.connect; {
+	case cc == nil:
+	case cc.started:
 		c.l.cancel(c.ud(opConnect))
+	default:
+		cc.cancelled = true
 	}
 }
 
 // connected handles the completion of a connect.
 func (c *uconn) connected(cqe *uring.CQE) {
 	c.ops--
-	ev := c.connectEv
-	c.connectEv = nil
-	c.stopConnect()
+	cc := c.connect
+	c.connect = nil
+	cc.stop()
+	ev := cc.ev
 	if cqe.Res < 0 {
 		err := error(unix.Errno(-cqe.Res))
 		if cqe.Res == -int32(unix.ECANCELED) {
 			err = context.Canceled
 		}
-		unix.Close(c.fd)
+		unix.Close(int(c.fd))
 		c.fd = -1
 		c.l.removeConn(c)
 		ev.Conn, ev.N, ev.Err = nil, 0, &net.OpError{Op: "dial", Net: "tcp", Err: err}
 		ev.Owner.Dispatch(ev)
 		return
 	}
-	setNoDelay(c.fd)
+	setNoDelay(int(c.fd))
 	ev.Conn, ev.N, ev.Err = c, 0, nil
 	c.Post(ev)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,12 @@ var uringOps = []uint8{
 }
 
 // ProbeUring reports whether the io_uring engine can run here, and why not.
+// Setting SERVERCORE_URING=off in the environment makes it fail, to force
+// the portable engine.
 func ProbeUring() error {
+	if os.Getenv("SERVERCORE_URING") == "off" {
+		return errors.New("disabled by SERVERCORE_URING=off")
+	}
 	info, err := uring.Probe()
 	if err != nil {
 		return err
@@ -227,7 +233,7 @@ func (l *uloop) init() error {
 func (l *uloop) teardown() {
 	for _, c := range l.conns {
 		if c != nil && c.fd >= 0 {
-			unix.Close(c.fd)
+			unix.Close(int(c.fd))
 		}
 	}
 	if l.ring != nil {
@@ -293,7 +299,7 @@ func (l *uloop) drain() {
 		case opClose:
 			op.c.startClose(op.ev)
 		case opConnect:
-			op.c.startConnect(op.ev)
+			op.c.startConnect()
 		case opConnectCancel:
 			op.c.cancelConnect()
 		case opListen:
