@@ -225,7 +225,7 @@ func FuzzFraming(f *testing.F) {
 		}
 		h := mk(t, cfg)
 		s, fc := h.connect()
-		ts := s.pkt.(*testSession)
+		ts := s.events.(*testSession)
 
 		for i := 0; len(data) > 0; i++ {
 			n := len(data)
