@@ -1,6 +1,9 @@
 package servercore
 
-import "sync"
+import (
+	"maps"
+	"sync"
+)
 
 // Group is a set of sessions that receive the same broadcasts: a room, a
 // zone, a match. It is safe for concurrent use. A session that disconnects
@@ -38,13 +41,7 @@ func (g *Group) Len() int {
 // Broadcast sends b to every member and returns how many queued it. b is
 // shared, never copied; the caller keeps its own reference.
 func (g *Group) Broadcast(b *SendBuffer) int {
-	n := 0
 	g.mu.RLock()
-	for s := range g.members {
-		if s.Send(b) == nil {
-			n++
-		}
-	}
-	g.mu.RUnlock()
-	return n
+	defer g.mu.RUnlock()
+	return sendToAll(b, len(g.members), maps.Keys(g.members))
 }

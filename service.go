@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -303,15 +304,9 @@ func (svc *Service) forget() {
 // Broadcast sends b to every connected session and returns how many queued
 // it. b is shared, never copied; the caller keeps its own reference.
 func (svc *Service) Broadcast(b *SendBuffer) int {
-	n := 0
 	svc.mu.RLock()
-	for s := range svc.sessions {
-		if s.Send(b) == nil {
-			n++
-		}
-	}
-	svc.mu.RUnlock()
-	return n
+	defer svc.mu.RUnlock()
+	return sendToAll(b, len(svc.sessions), maps.Keys(svc.sessions))
 }
 
 // Stats returns a snapshot of the service's counters.

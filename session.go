@@ -161,6 +161,17 @@ func (s *Session) Send(b *SendBuffer) error {
 	if !b.sealed {
 		return ErrNotSealed
 	}
+	b.Retain()
+	err := s.sendRetained(b)
+	if err != nil {
+		b.Release()
+	}
+	return err
+}
+
+// sendRetained is Send of a sealed buffer for which the caller already took
+// the session's reference; on error the reference is still the caller's.
+func (s *Session) sendRetained(b *SendBuffer) error {
 	n := len(b.data)
 	s.mu.Lock()
 	if s.status() != stateConnected {
@@ -181,7 +192,6 @@ func (s *Session) Send(b *SendBuffer) error {
 		s.Disconnect(err)
 		return err
 	}
-	b.Retain()
 	if s.out == nil {
 		s.out = sendStatePool.Get().(*sendState)
 		s.out.ev = port.Event{Type: port.Send, Owner: (*sessionOwner)(s)}
