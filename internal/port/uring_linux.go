@@ -25,9 +25,9 @@ import (
 type Uring struct {
 	batchWait time.Duration
 	loops     []*uloop
-	next  atomic.Uint32 // round-robin for Connect
-	wg    sync.WaitGroup
-	once  sync.Once
+	next      atomic.Uint32 // round-robin for Connect
+	wg        sync.WaitGroup
+	once      sync.Once
 }
 
 // The ops the loops need; the engine refuses to start without them.
