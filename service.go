@@ -90,7 +90,10 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 	if err != nil {
 		return nil, err
 	}
-	if why != "" {
+	switch {
+	case why != "" && backend == "std":
+		cfg.Logger.Warn("servercore: falling back to the portable engine", "backend", backend, "why", why)
+	case why != "":
 		cfg.Logger.Info("servercore: backend chosen", "backend", backend, "why", why)
 	}
 	svc := &Service{
