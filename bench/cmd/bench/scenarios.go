@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"servercore/bench/internal/report"
+)
+
+// peerDef is one column of the comparison: a peer binary and its arguments.
+type peerDef struct {
+	Name string
+	Bin  string // the binary built from servers/<Bin>
+	Args []string
+}
+
+// defaultPeers are the servers compared, the baseline first. Each servercore
+// engine is one line: a column named servercore-<backend> runs the
+// servercore peer with that --backend (and --peers accepts any such name
+// without editing). Where an engine cannot run, its column says why instead
+// of figures.
+var defaultPeers = []peerDef{
+	{"servercore", "servercore", []string{"--backend", "std"}},
+	{"servercore-uring", "servercore", []string{"--backend", "uring"}},
+	{"netstd", "netstd", nil},
+	{"gnet", "gnet", nil},
+	{"nbio", "nbio", nil},
+}
+
+// scenario is one line of the plan.
+type scenario struct {
+	report.Scenario
+	Kind     string // "echo", "broadcast", "idle"
+	App      string // the server's --app
+	Conns    int
+	Inflight int
+	Size     int
+	Rate     float64 // broadcast: packets/s per connection
+	Warmup   time.Duration
+	Window   time.Duration
+	Quick    bool // part of --quick
+}
+
+var (
+	echoMetrics = []report.Metric{
+		{Key: "cpu", Label: "server CPU/packet", Unit: "µs", Lower: true, Ratio: true, Chart: true},
+		{Key: "pps", Label: "packets/s", Unit: "pkt/s", Ratio: true, Chart: true},
+		{Key: "p50", Label: "p50", Unit: "ms", Lower: true},
+		{Key: "p99", Label: "p99", Unit: "ms", Lower: true, Chart: true},
+		{Key: "sys", Label: "server read/write calls/packet", Lower: true},
+		{Key: "ccpu", Label: "client CPU/packet", Unit: "µs", Lower: true},
+	}
+	broadcastMetrics = []report.Metric{
+		{Key: "cpu", Label: "server CPU/delivery", Unit: "µs", Lower: true, Ratio: true, Chart: true},
+		{Key: "dps", Label: "deliveries/s", Unit: "pkt/s", Ratio: true, Chart: true},
+		{Key: "p50", Label: "p50", Unit: "ms", Lower: true},
+		{Key: "p99", Label: "p99 delivery", Unit: "ms", Lower: true, Chart: true},
+		{Key: "rss", Label: "server RSS", Unit: "B", Lower: true, Chart: true},
+		{Key: "sys", Label: "server read/write calls/delivery", Lower: true},
+		{Key: "ccpu", Label: "client CPU/delivery", Unit: "µs", Lower: true},
+	}
+	idleMetrics = []report.Metric{
+		{Key: "bpc", Label: "RSS per connection", Unit: "B", Lower: true, Ratio: true, Chart: true},
+		{Key: "rss", Label: "server RSS", Unit: "B", Lower: true, Chart: true},
+	}
+)
+
+// plan returns the scenarios; quick keeps the short list and shortens the
+// windows.
+func plan(quick bool, warmup, window time.Duration) []scenario {
+	var out []scenario
+	quickEcho := map[string]bool{"echo-64B-c100-p1": true, "echo-64B-c1000-p16": true, "echo-1KiB-c1000-p16": true}
+	for _, size := range []int{64, 1024} {
+		for _, conns := range []int{100, 1000, 5000} {
+			for _, inflight := range []int{1, 16} {
+				sname, title := fmt.Sprintf("%dB", size), fmt.Sprintf("%d B", size)
+				if size == 1024 {
+					sname, title = "1KiB", "1 KiB"
+				}
+				id := fmt.Sprintf("echo-%s-c%d-p%d", sname, conns, inflight)
+				out = append(out, scenario{
+					Scenario: report.Scenario{
+						ID:    id,
+						Title: fmt.Sprintf("Echo %s, %d connections, %d in flight", title, conns, inflight),
+						Desc: fmt.Sprintf("%d connections each keep %d packet(s) of %d bytes in flight; every echoed byte is verified. "+
+							"Server CPU is utime+stime from /proc/PID/stat over the window, divided by the packets echoed in it.", conns, inflight, size),
+						Metrics: echoMetrics,
+					},
+					Kind: "echo", App: "echo", Conns: conns, Inflight: inflight, Size: size,
+					Quick: quickEcho[id],
+				})
+			}
+		}
+	}
+	for _, b := range []struct {
+		conns int
+		rate  float64
+	}{{100, 10}, {1000, 0.1}} {
+		out = append(out, scenario{
+			Scenario: report.Scenario{
+				ID:    fmt.Sprintf("broadcast-n%d", b.conns),
+				Title: fmt.Sprintf("Broadcast, one room of %d", b.conns),
+				Desc: fmt.Sprintf("%d connections in one room, each sending %g packets/s of 64 bytes (spread evenly), "+
+					"the server sending each to all %d, the sender included: %s deliveries/s offered. "+
+					"Receivers check every sender's order and that nothing is missing; latency is from send to delivery.",
+					b.conns, b.rate, b.conns, report.FormatValue(float64(b.conns*b.conns)*b.rate, report.Metric{Unit: "pkt/s"})),
+				Metrics: broadcastMetrics,
+			},
+			Kind: "broadcast", App: "broadcast", Conns: b.conns, Rate: b.rate, Size: 64, Quick: true,
+		})
+	}
+	out = append(out, scenario{
+		Scenario: report.Scenario{
+			ID:    "idle-10k",
+			Title: "Memory per idle connection, 10 000 connections",
+			Desc: "Server RSS (VmRSS) before and after 10 000 connections (from 16 loopback source addresses) " +
+				"that each did one 64-byte echo and then stay idle for the settle time, divided by the connections.",
+			Metrics: idleMetrics,
+		},
+		Kind: "idle", App: "echo", Conns: 10000, Size: 64, Quick: true,
+	})
+
+	var sel []scenario
+	for _, sc := range out {
+		if quick && !sc.Quick {
+			continue
+		}
+		sc.Warmup, sc.Window = warmup, window
+		if sc.Kind == "idle" {
+			sc.Warmup = max(warmup, time.Second) // settle time
+		}
+		sel = append(sel, sc)
+	}
+	return sel
+}
+
+// loadArgs are the load generator's arguments for sc.
+func (sc scenario) loadArgs(target string, pid int) []string {
+	args := []string{
+		"--mode", sc.Kind, "--target", target, "--conns", fmt.Sprint(sc.Conns),
+		"--size", fmt.Sprint(sc.Size), "--warmup", sc.Warmup.String(), "--duration", sc.Window.String(),
+		"--server-pid", fmt.Sprint(pid),
+	}
+	switch sc.Kind {
+	case "echo":
+		args = append(args, "--inflight", fmt.Sprint(sc.Inflight))
+	case "broadcast":
+		args = append(args, "--rate", fmt.Sprint(sc.Rate))
+	}
+	return args
+}

@@ -1,0 +1,71 @@
+// Command loadgen is the benchmark's load generator, run by cmd/bench as a
+// process of its own so that the server's CPU time is the server's alone.
+//
+//	loadgen --target 127.0.0.1:9000 --mode echo --conns 1000 --inflight 16 --size 64 \
+//	        --warmup 1s --duration 3s --server-pid 1234
+//
+// It prints one JSON object (load.Result) on stdout. Modes: echo,
+// broadcast, idle, check-echo, check-broadcast (the correctness checks; the
+// exit code tells).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"servercore/bench/internal/load"
+)
+
+func main() {
+	var o load.Options
+	flag.StringVar(&o.Mode, "mode", "echo", "echo, broadcast, idle, check-echo or check-broadcast")
+	flag.StringVar(&o.Target, "target", "127.0.0.1:9000", "server address")
+	flag.IntVar(&o.Conns, "conns", 100, "connections")
+	flag.IntVar(&o.Inflight, "inflight", 1, "echo: packets in flight per connection")
+	flag.IntVar(&o.Size, "size", 64, "packet size in bytes, header included")
+	flag.Float64Var(&o.Rate, "rate", 10, "broadcast: packets per second per connection")
+	flag.DurationVar(&o.Warmup, "warmup", time.Second, "warm-up before the window (idle: settle time)")
+	flag.DurationVar(&o.Duration, "duration", 3*time.Second, "measured window")
+	flag.IntVar(&o.ServerPID, "server-pid", 0, "server process to sample CPU time and RSS of")
+	flag.Parse()
+	load.RaiseFileLimit()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var res *load.Result
+	var err error
+	switch o.Mode {
+	case "echo":
+		res, err = load.RunEcho(ctx, o)
+	case "broadcast":
+		res, err = load.RunBroadcast(ctx, o)
+	case "idle":
+		res, err = load.RunIdle(ctx, o)
+	case "check-echo":
+		err = load.CheckEchoServer(ctx, o.Target)
+	case "check-broadcast":
+		err = load.CheckBroadcastServer(ctx, o.Target)
+	default:
+		err = fmt.Errorf("unknown --mode %q", o.Mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	if res == nil {
+		fmt.Println(`{"ok":true}`)
+		return
+	}
+	enc := json.NewEncoder(os.Stdout)
+	if err := enc.Encode(res); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}

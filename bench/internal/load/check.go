@@ -1,0 +1,302 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// The correctness checks a peer must pass before it is timed. They exercise
+// framing the way real traffic does not always: packets of many sizes (from
+// a bare header to the largest), several packets in one write, one packet
+// cut into many writes, and a malformed header, which must close that
+// connection and no other.
+
+const checkTimeout = 5 * time.Second
+
+// packetReader reads whole packets from a connection on its own goroutine.
+type packetReader struct {
+	c    *net.TCPConn
+	pkts chan []byte
+	err  chan error
+}
+
+func newPacketReader(c *net.TCPConn) *packetReader {
+	r := &packetReader{c: c, pkts: make(chan []byte, 1024), err: make(chan error, 1)}
+	go func() {
+		var hdr [HeaderSize]byte
+		for {
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				r.err <- err
+				return
+			}
+			size := int(binary.LittleEndian.Uint16(hdr[:]))
+			if size < HeaderSize {
+				r.err <- fmt.Errorf("server sent a header with size %d", size)
+				return
+			}
+			p := make([]byte, size)
+			copy(p, hdr[:])
+			if _, err := io.ReadFull(c, p[HeaderSize:]); err != nil {
+				r.err <- err
+				return
+			}
+			r.pkts <- p
+		}
+	}()
+	return r
+}
+
+// next returns the next packet or fails after the timeout.
+func (r *packetReader) next(timeout time.Duration) ([]byte, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case p := <-r.pkts:
+		return p, nil
+	case err := <-r.err:
+		r.err <- err
+		return nil, err
+	case <-t.C:
+		return nil, errors.New("timed out waiting for a packet")
+	}
+}
+
+// rawPacket builds a packet of any size >= HeaderSize with a patterned
+// payload that depends on id.
+func rawPacket(size int, id uint16) []byte {
+	p := make([]byte, size)
+	putHeader(p, size, id)
+	off := patternOffset(0xFFFF, uint64(size), id)
+	copy(p[HeaderSize:], pattern[off:])
+	return p
+}
+
+// expectClosed checks that the server closes c after it sent a malformed
+// header, without sending anything first.
+func expectClosed(c *net.TCPConn, what string) error {
+	if err := c.SetReadDeadline(time.Now().Add(checkTimeout)); err != nil {
+		return err
+	}
+	var b [64]byte
+	n, err := c.Read(b[:])
+	switch {
+	case n > 0:
+		return fmt.Errorf("%s: server answered %d bytes instead of closing", what, n)
+	case err == nil:
+		return fmt.Errorf("%s: read returned nothing and no error", what)
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%s: server kept the connection open", what)
+	}
+	return nil // reset by peer: closed too
+}
+
+// CheckEchoServer checks a server running the echo app.
+func CheckEchoServer(ctx context.Context, target string) error {
+	a, err := Dial(ctx, target, 0)
+	if err != nil {
+		return err
+	}
+	defer abort(a)
+	ra := newPacketReader(a)
+
+	// Many sizes, all in one write, written while the replies are read.
+	sizes := []int{4, 5, 16, 64, 1024, 4093, 4096, 9000, 32768, 65535, 7}
+	var all []byte
+	var want [][]byte
+	for i, s := range sizes {
+		p := rawPacket(s, uint16(100+i))
+		want = append(want, p)
+		all = append(all, p...)
+	}
+	werr := make(chan error, 1)
+	go func() { _, err := a.Write(all); werr <- err }()
+	for i, w := range want {
+		got, err := ra.next(checkTimeout)
+		if err != nil {
+			return fmt.Errorf("echo of packet %d (%d bytes): %w", i, len(w), err)
+		}
+		if !bytes.Equal(got, w) {
+			return fmt.Errorf("echo of packet %d (%d bytes): wrong bytes back", i, len(w))
+		}
+	}
+	if err := <-werr; err != nil {
+		return err
+	}
+
+	// One packet cut into many small writes, the header split too.
+	p := rawPacket(300, 42)
+	for _, cut := range [][2]int{{0, 1}, {1, 3}, {3, 4}, {4, 10}, {10, 150}, {150, 299}, {299, 300}} {
+		if _, err := a.Write(p[cut[0]:cut[1]]); err != nil {
+			return err
+		}
+		time.Sleep(3 * time.Millisecond)
+	}
+	got, err := ra.next(checkTimeout)
+	if err != nil {
+		return fmt.Errorf("echo of a packet written in pieces: %w", err)
+	}
+	if !bytes.Equal(got, p) {
+		return errors.New("echo of a packet written in pieces: wrong bytes back")
+	}
+
+	// A malformed header closes its connection only.
+	for _, bad := range []uint16{0, 3} {
+		b, err := Dial(ctx, target, 1)
+		if err != nil {
+			return err
+		}
+		var hdr [8]byte
+		binary.LittleEndian.PutUint16(hdr[:], bad)
+		_, err = b.Write(hdr[:])
+		if err == nil {
+			err = expectClosed(b, fmt.Sprintf("header with size %d", bad))
+		}
+		abort(b)
+		if err != nil {
+			return err
+		}
+	}
+	p = rawPacket(64, 43)
+	if _, err := a.Write(p); err != nil {
+		return err
+	}
+	if got, err := ra.next(checkTimeout); err != nil || !bytes.Equal(got, p) {
+		return fmt.Errorf("another connection stopped working after a malformed header: %v", err)
+	}
+	return nil
+}
+
+// CheckBroadcastServer checks a server running the broadcast app.
+func CheckBroadcastServer(ctx context.Context, target string) error {
+	const members = 3
+	conns := make([]*net.TCPConn, members)
+	readers := make([]*packetReader, members)
+	for i := range conns {
+		c, err := Dial(ctx, target, i)
+		if err != nil {
+			return err
+		}
+		defer abort(c)
+		conns[i], readers[i] = c, newPacketReader(c)
+	}
+	// Wait until every member is in the room: connection 0 pings until each
+	// has seen a ping.
+	ping := make([]byte, MinBroadcastSize)
+	seen := make([]bool, members)
+	deadline := time.Now().Add(checkTimeout)
+	for seq := uint64(0); ; seq++ {
+		all := true
+		for _, s := range seen {
+			all = all && s
+		}
+		if all {
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("a broadcast did not reach every connection")
+		}
+		PutBroadcast(ping, len(ping), idPing, 0, seq, 0)
+		if _, err := conns[0].Write(ping); err != nil {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+		for i, r := range readers {
+			for len(r.pkts) > 0 {
+				p := <-r.pkts
+				if _, err := CheckBroadcast(p, len(p)); err != nil {
+					return fmt.Errorf("ping: %w", err)
+				}
+				seen[i] = true
+			}
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // late pings arrive now
+	for _, r := range readers {
+		for len(r.pkts) > 0 {
+			<-r.pkts
+		}
+	}
+
+	// Every member sends packets of several sizes, each in one write
+	// (the last two members' together); every member must get every one,
+	// in order per sender.
+	sizes := []int{MinBroadcastSize, 100, 1500, 9000, 65535}
+	for s, c := range conns {
+		var all []byte
+		for seq, size := range sizes {
+			p := make([]byte, size)
+			PutBroadcast(p, size, idBroadcast, uint32(s), uint64(seq), 0)
+			all = append(all, p...)
+		}
+		if _, err := c.Write(all); err != nil {
+			return err
+		}
+	}
+	for i, r := range readers {
+		next := make([]int, members)
+		for got := 0; got < members*len(sizes); {
+			p, err := r.next(checkTimeout)
+			if err != nil {
+				return fmt.Errorf("member %d: %w", i, err)
+			}
+			f, err := CheckBroadcast(p, len(p))
+			if err != nil {
+				return fmt.Errorf("member %d: %w", i, err)
+			}
+			if f.ID == idPing {
+				continue
+			}
+			if int(f.Sender) >= members || f.Seq != uint64(next[f.Sender]) || len(p) != sizes[f.Seq] {
+				return fmt.Errorf("member %d: got sender %d seq %d (%d bytes) out of order", i, f.Sender, f.Seq, len(p))
+			}
+			next[f.Sender]++
+			got++
+		}
+	}
+
+	// A malformed header closes its connection only.
+	b, err := Dial(ctx, target, members)
+	if err != nil {
+		return err
+	}
+	var hdr [4]byte
+	binary.LittleEndian.PutUint16(hdr[:], 1)
+	_, err = b.Write(hdr[:])
+	if err == nil {
+		err = expectClosed(b, "header with size 1")
+	}
+	abort(b)
+	if err != nil {
+		return err
+	}
+	p := make([]byte, 64)
+	PutBroadcast(p, len(p), idBroadcast, 0, 99, 0)
+	if _, err := conns[0].Write(p); err != nil {
+		return err
+	}
+	for i, r := range readers {
+		for {
+			got, err := r.next(checkTimeout)
+			if err != nil {
+				return fmt.Errorf("member %d after a malformed header elsewhere: %w", i, err)
+			}
+			if bytes.Equal(got, p) {
+				break
+			}
+			if f, err := CheckBroadcast(got, len(got)); err != nil || f.ID != idPing {
+				return fmt.Errorf("member %d after a malformed header elsewhere: unexpected packet", i)
+			}
+		}
+	}
+	return nil
+}

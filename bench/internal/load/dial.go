@@ -1,0 +1,102 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Sources is how many loopback source addresses (127.0.0.2 upwards) the
+// generator spreads its connections over, so that thousands of connections
+// do not exhaust one address's ephemeral ports.
+const Sources = 16
+
+const dialParallel = 64
+
+// SourceAddr is the local address of connection i.
+func SourceAddr(i int) *net.TCPAddr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%Sources))}
+}
+
+// RaiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit.
+func RaiseFileLimit() {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return
+	}
+	if rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+	}
+}
+
+// Dial connects one connection, the i-th, from its source address.
+func Dial(ctx context.Context, target string, i int) (*net.TCPConn, error) {
+	d := net.Dialer{LocalAddr: SourceAddr(i), Timeout: 10 * time.Second}
+	// A loopback target is never an IPv6-only name here; tcp4 keeps the
+	// source and target families equal.
+	c, err := d.DialContext(ctx, "tcp4", target)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
+}
+
+// dialAll connects n connections a few at a time and runs setup (if not
+// nil) on each right after it connects, in the dialing goroutine. It returns
+// the connections that succeeded (nil where one failed) and the first
+// error.
+func dialAll(ctx context.Context, target string, n int, setup func(i int, c *net.TCPConn) error) ([]*net.TCPConn, int, error) {
+	conns := make([]*net.TCPConn, n)
+	var next atomic.Int64
+	var failed atomic.Int64
+	var errOnce sync.Once
+	var first error
+	var wg sync.WaitGroup
+	for range min(dialParallel, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				c, err := Dial(ctx, target, i)
+				if err == nil && setup != nil {
+					if err = setup(i, c); err != nil {
+						abort(c)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					errOnce.Do(func() { first = fmt.Errorf("connection %d: %w", i, err) })
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	return conns, int(failed.Load()), first
+}
+
+// abort closes c with a reset (SO_LINGER 0), so the generator's side leaves
+// no TIME_WAIT behind to hold source ports between runs.
+func abort(c *net.TCPConn) {
+	if c == nil {
+		return
+	}
+	_ = c.SetLinger(0)
+	_ = c.Close()
+}
+
+func abortAll(conns []*net.TCPConn) {
+	for _, c := range conns {
+		abort(c)
+	}
+}

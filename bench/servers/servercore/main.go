@@ -1,0 +1,58 @@
+// Command servercore is the servercore library as a benchmark peer: a packet
+// session per connection; echo sends each packet back with SendPacket,
+// broadcast builds one SendBuffer per packet and hands it to
+// Service.Broadcast.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"servercore"
+	"servercore/bench/internal/peer"
+)
+
+type echo struct{ servercore.BaseHandler }
+
+func (echo) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	_ = s.SendPacket(id, payload)
+}
+
+type broadcast struct{ servercore.BaseHandler }
+
+func (broadcast) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	b := servercore.NewPacket(id, payload)
+	s.Service().Broadcast(b)
+	b.Release()
+}
+
+func main() {
+	backend := flag.String("backend", "auto", "engine: auto, std, uring or iocp")
+	f := peer.Parse()
+	defer peer.StopProfile()
+
+	var h servercore.PacketHandler = echo{}
+	if f.App == "broadcast" {
+		h = broadcast{}
+	}
+	svc, err := servercore.NewServerService(f.Listen, servercore.Config{
+		NewPacketSession: func() servercore.PacketHandler { return h },
+		Backend:          *backend,
+		MaxSessions:      peer.MaxSessions,
+	})
+	if err != nil {
+		peer.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		peer.Fatal(err)
+	}
+	peer.Ready(svc.Addr().String(), "backend "+svc.Backend())
+	peer.WaitSignal()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := svc.Stop(ctx); err != nil {
+		peer.Fatal(fmt.Errorf("stop: %w", err))
+	}
+}
