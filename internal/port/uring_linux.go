@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -23,11 +21,10 @@ import (
 // completions. Other goroutines reach a loop through its inbox and wake it
 // with an eventfd; they never touch the ring.
 type Uring struct {
-	batchWait time.Duration
-	loops     []*uloop
-	next      atomic.Uint32 // round-robin for Connect
-	wg        sync.WaitGroup
-	once      sync.Once
+	loops []*uloop
+	next  atomic.Uint32 // round-robin for Connect
+	wg    sync.WaitGroup
+	once  sync.Once
 }
 
 // The ops the loops need; the engine refuses to start without them.
@@ -59,7 +56,7 @@ func NewUring(n int) (Engine, error) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	e := &Uring{batchWait: batchWaitFromEnv()}
+	e := &Uring{}
 	for i := range n {
 		l, err := e.startLoop(i)
 		if err != nil {
@@ -133,7 +130,6 @@ const (
 	recvBufSize  = 4096
 	sendMsgSlots = 1 << 15 // sends in flight per loop
 	sendIovecs   = 64      // buffers per gathered send; more go in the next round
-	reapBatch    = 64      // completions a wait aims to reap at once
 )
 
 // sendMsg is the off-heap msghdr and iovecs of one send in flight.
@@ -152,7 +148,7 @@ var eventfdOne = func() (b [8]byte) {
 }()
 
 func (e *Uring) startLoop(i int) (*uloop, error) {
-	l := &uloop{e: e, id: i, efd: -1, batchWait: e.batchWait}
+	l := &uloop{e: e, id: i, efd: -1}
 	ready := make(chan error, 1)
 	e.wg.Add(1)
 	go l.run(ready)
@@ -180,8 +176,7 @@ type uloop struct {
 	cqes      []uring.CQE
 	rearm     []*uconn // multishot receives that ran out of buffers
 	stopping  bool
-	recycled  bool          // buffers recycled since the last Publish
-	batchWait time.Duration // how long a wait may linger to reap a larger batch
+	recycled  bool // buffers recycled since the last Publish
 
 	sleeping atomic.Bool
 	mu       sync.Mutex
@@ -339,13 +334,6 @@ func (l *uloop) wait() {
 		l.ring.SubmitAndWait(0)
 		return
 	}
-	if l.batchWait > 0 {
-		if _, err := l.ring.SubmitAndWaitMin(reapBatch, l.batchWait); err != unix.EOPNOTSUPP {
-			l.sleeping.Store(false)
-			return
-		}
-		l.batchWait = 0
-	}
 	l.ring.SubmitAndWait(1)
 	l.sleeping.Store(false)
 }
@@ -454,9 +442,3 @@ type opError struct {
 
 func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
 func (e *opError) Unwrap() error { return e.err }
-
-// batchWaitFromEnv is an experiment knob: SERVERCORE_URING_BATCH_US.
-func batchWaitFromEnv() time.Duration {
-	us, _ := strconv.Atoi(os.Getenv("SERVERCORE_URING_BATCH_US"))
-	return time.Duration(us) * time.Microsecond
-}

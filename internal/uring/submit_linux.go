@@ -73,19 +73,6 @@ func (r *Ring) SubmitAndWaitTimeout(minComplete uint32, timeout time.Duration) (
 	return r.submit(minComplete, IORING_ENTER_GETEVENTS|IORING_ENTER_EXT_ARG, &r.extArg)
 }
 
-// SubmitAndWaitMin submits the prepared SQEs and waits for minComplete
-// completions, but once minWait has passed returns as soon as any
-// completion is ready (IORING_FEAT_MIN_TIMEOUT). A loop uses it to reap
-// larger batches at the cost of at most minWait of latency. Without the
-// feature it returns unix.EOPNOTSUPP.
-func (r *Ring) SubmitAndWaitMin(minComplete uint32, minWait time.Duration) (int, error) {
-	if r.features&IORING_FEAT_MIN_TIMEOUT == 0 {
-		return 0, unix.EOPNOTSUPP
-	}
-	r.extArg = getEventsArg{minWaitUs: uint32(minWait / time.Microsecond)}
-	return r.submit(minComplete, IORING_ENTER_GETEVENTS|IORING_ENTER_EXT_ARG, &r.extArg)
-}
-
 func (r *Ring) submit(minComplete, flags uint32, arg *getEventsArg) (int, error) {
 	if r.fd < 0 {
 		return 0, unix.EBADF
