@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -27,6 +28,8 @@ type uconn struct {
 	sendEv  *Event
 	closeEv *Event
 	connect *uconnect // while connecting
+
+	local, remote netip.AddrPort
 }
 
 // uconnect is what a client connection needs only while it connects.
@@ -42,31 +45,49 @@ type uconnect struct {
 func (c *uconn) ud(kind uint8) uint64 { return userData(c.slot, c.gen, kind) }
 
 // LocalAddr implements Conn.
-func (c *uconn) LocalAddr() net.Addr {
-	sa, err := unix.Getsockname(int(c.fd))
-	if err != nil {
-		return nil
-	}
-	return sockaddrToTCP(sa)
-}
+func (c *uconn) LocalAddr() net.Addr { return tcpAddr(c.local) }
 
 // RemoteAddr implements Conn.
-func (c *uconn) RemoteAddr() net.Addr {
-	sa, err := unix.Getpeername(int(c.fd))
-	if err != nil {
-		return nil
-	}
-	return sockaddrToTCP(sa)
+func (c *uconn) RemoteAddr() net.Addr { return tcpAddr(c.remote) }
+
+// learnAddrs records the connection's addresses while its descriptor is
+// open, so they stay valid from any goroutine, after Close too. It runs on
+// the loop and uses the loop's scratch sockaddr, so it does not allocate.
+func (c *uconn) learnAddrs() {
+	c.local = c.l.sockname(unix.SYS_GETSOCKNAME, c.fd)
+	c.remote = c.l.sockname(unix.SYS_GETPEERNAME, c.fd)
 }
 
-func sockaddrToTCP(sa unix.Sockaddr) net.Addr {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
-	case *unix.SockaddrInet6:
-		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
+// sockname calls getsockname or getpeername (trap) on fd.
+func (l *uloop) sockname(trap uintptr, fd int32) netip.AddrPort {
+	sa := &l.sa
+	n := uint32(unsafe.Sizeof(*sa))
+	_, _, e := unix.Syscall(trap, uintptr(fd), uintptr(unsafe.Pointer(sa)), uintptr(unsafe.Pointer(&n)))
+	if e != 0 {
+		return netip.AddrPort{}
 	}
-	return nil
+	switch sa.Addr.Family {
+	case unix.AF_INET:
+		in := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrPortFrom(netip.AddrFrom4(in.Addr), ntohs(in.Port))
+	case unix.AF_INET6:
+		in := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
+		return netip.AddrPortFrom(netip.AddrFrom16(in.Addr).Unmap(), ntohs(in.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// ntohs turns a port in network byte order into a number.
+func ntohs(p uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(&p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+func tcpAddr(ap netip.AddrPort) net.Addr {
+	if !ap.IsValid() {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(ap)
 }
 
 // Post implements Conn. Engines and owners call it on the loop.
@@ -320,6 +341,7 @@ func (c *uconn) connected(cqe *uring.CQE) {
 		return
 	}
 	setNoDelay(int(c.fd))
+	c.learnAddrs()
 	ev.Conn, ev.N, ev.Err = c, 0, nil
 	c.Post(ev)
 }

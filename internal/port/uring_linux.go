@@ -174,7 +174,8 @@ type uloop struct {
 	freeSlots []uint32
 	listeners []*loopListener // by listener slot in this loop
 	cqes      []uring.CQE
-	rearm     []*uconn // multishot receives that ran out of buffers
+	rearm     []*uconn            // multishot receives that ran out of buffers
+	sa        unix.RawSockaddrAny // scratch for getsockname and getpeername
 	stopping  bool
 	recycled  bool // buffers recycled since the last Publish
 
