@@ -265,6 +265,7 @@ func (svc *Service) admit(s *Session) bool {
 		return false
 	}
 	s.state.Store(uint32(stateConnected))
+	s.lastRecv.Store(svc.tick.Load()) // before the idle checker can see it
 	svc.sessions[s] = struct{}{}
 	return true
 }

@@ -270,7 +270,6 @@ func (s *Session) processConnect(ev *port.Event) {
 		s.ctl = nil // not needed until Disconnect
 	}
 	s.mu.Unlock()
-	s.touch()
 	s.events.OnConnected(s)
 	if waiter != nil {
 		waiter <- nil
