@@ -2,6 +2,7 @@ package servercore
 
 import (
 	"fmt"
+	"runtime"
 
 	"servercore/internal/port"
 )
@@ -11,6 +12,11 @@ import (
 func chooseBackend(backend string) (name, why string, err error) {
 	switch backend {
 	case "auto":
+		if err := port.ProbeIOCP(); err == nil {
+			return "iocp", "IOCP is available", nil
+		} else if runtime.GOOS == "windows" {
+			return "std", fmt.Sprintf("IOCP is unavailable: %v", err), nil
+		}
 		if err := port.ProbeUring(); err != nil {
 			return "std", fmt.Sprintf("io_uring is unavailable: %v", err), nil
 		}
@@ -23,7 +29,10 @@ func chooseBackend(backend string) (name, why string, err error) {
 		}
 		return "uring", "", nil
 	case "iocp":
-		return "", "", fmt.Errorf("%w: %q is not built yet; use \"std\" or \"auto\"", ErrBackendUnavailable, backend)
+		if err := port.ProbeIOCP(); err != nil {
+			return "", "", fmt.Errorf("%w: iocp: %w", ErrBackendUnavailable, err)
+		}
+		return "iocp", "", nil
 	}
 	return "", "", fmt.Errorf("%w: unknown backend %q (want auto, std, uring or iocp)", ErrBackendUnavailable, backend)
 }
@@ -35,6 +44,12 @@ func newEngine(name string) (port.Engine, error) {
 		e, err := port.NewUring(0)
 		if err != nil {
 			return nil, fmt.Errorf("%w: uring: %w", ErrBackendUnavailable, err)
+		}
+		return e, nil
+	case "iocp":
+		e, err := port.NewIOCP(0, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%w: iocp: %w", ErrBackendUnavailable, err)
 		}
 		return e, nil
 	default:

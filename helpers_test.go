@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,6 +41,18 @@ func waitFor(t testing.TB, d time.Duration, msg string, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// waitUntil polls cond until it holds, and reports whether it did within d.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return true
 }
 
 // recvOf waits for a value on ch.
@@ -108,9 +121,16 @@ func (a *testApp) newPacketSession() PacketHandler {
 	return &testSession{app: a, done: make(chan struct{})}
 }
 
-// config returns a Config for a packet service of this app.
+// config returns a Config for a packet service of this app on the portable
+// engine, for the fake-connection harness. Tests over real sockets use
+// configFor, with the engine forEachBackend hands them.
 func (a *testApp) config() Config {
 	return Config{NewPacketSession: a.newPacketSession, Backend: "std"}
+}
+
+// configFor returns a Config for a packet service of this app on backend.
+func (a *testApp) configFor(backend string) Config {
+	return Config{NewPacketSession: a.newPacketSession, Backend: backend}
 }
 
 // session waits for the server session whose peer is the client c.
@@ -200,8 +220,11 @@ func (ts *testSession) OnConnected(s *Session) {
 	ts.s, ts.id = s, s.ID()
 	ts.enter("OnConnected")
 	defer ts.exit()
-	if !s.Connected() {
-		ts.app.violate("session %d: not Connected() in OnConnected", ts.id)
+	// Connected, or already disconnecting: a Disconnect from another
+	// goroutine (Stop, say) may come between the admission and this
+	// callback; OnDisconnected then follows.
+	if st := s.status(); st != stateConnected && st != stateDisconnecting {
+		ts.app.violate("session %d: OnConnected in session state %d, neither connected nor disconnecting", ts.id, st)
 	}
 	ts.state.Store(stateOpen)
 	a := ts.app
@@ -291,16 +314,17 @@ func (ts *testSession) received() []packet {
 // ---------------------------------------------------------------------------
 // Services.
 
-// startServer starts a server service on a free loopback port. Unless cfg
-// has a factory, the app's packet handler is used. Cleanup stops it and
-// checks the app.
+// startServer starts a server service on a free loopback port, on the
+// engine cfg.Backend names (which must be set: a conformance test says which
+// engine it tests). Unless cfg has a factory, the app's packet handler is
+// used. Cleanup stops it and checks the app.
 func startServer(t testing.TB, app *testApp, cfg Config) *Service {
 	t.Helper()
 	if cfg.NewSession == nil && cfg.NewPacketSession == nil {
 		cfg.NewPacketSession = app.newPacketSession
 	}
 	if cfg.Backend == "" {
-		cfg.Backend = "std"
+		t.Fatal("startServer: cfg.Backend is empty; name the engine under test (configFor(backend))")
 	}
 	svc, err := NewServerService("127.0.0.1:0", cfg)
 	if err != nil {
@@ -308,6 +332,9 @@ func startServer(t testing.TB, app *testApp, cfg Config) *Service {
 	}
 	if err := svc.Start(context.Background()); err != nil {
 		t.Fatalf("Start: %v", err)
+	}
+	if svc.Backend() != cfg.Backend && cfg.Backend != "auto" {
+		t.Fatalf("server runs on %q, want %q", svc.Backend(), cfg.Backend)
 	}
 	t.Cleanup(func() {
 		stopService(t, svc)
@@ -442,6 +469,20 @@ func payloadOf(seed, n int) []byte {
 	return p
 }
 
+// resetErrors are the errors a connection reset by its peer wraps; the
+// Windows test files add the Winsock ones.
+var resetErrors = []error{syscall.ECONNRESET}
+
+// isReset reports whether err says the peer reset the connection.
+func isReset(err error) bool {
+	for _, e := range resetErrors {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // ---------------------------------------------------------------------------
 // Leak checks.
 
@@ -494,9 +535,12 @@ func ignoredGoroutine(stack string) bool {
 	return false
 }
 
-// fdCount is the number of open descriptors, or -1 where /proc/self/fd is
-// not available.
+// fdCount is the number of open descriptors, or -1 off Linux, where
+// /proc/self/fd is missing or (under Wine) describes another process.
 func fdCount() int {
+	if runtime.GOOS != "linux" {
+		return -1
+	}
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return -1
