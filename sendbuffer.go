@@ -2,6 +2,7 @@ package servercore
 
 import (
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 )
@@ -175,14 +176,14 @@ func (b *SendBuffer) Release() {
 // sendToAll sends b to every session each yields, taking all the sessions'
 // references with one atomic add instead of one per session, and returns
 // how many queued it. The caller keeps its own reference.
-func sendToAll(b *SendBuffer, n int, each func(yield func(*Session) bool)) int {
+func sendToAll(b *SendBuffer, n int, each iter.Seq[*Session]) int {
 	if !b.sealed || n == 0 {
 		return 0
 	}
 	b.refs.Add(int32(n))
 	sent := 0
 	for s := range each {
-		if sent < n && s.sendRetained(b) == nil {
+		if s.sendRetained(b) == nil {
 			sent++
 		}
 	}
