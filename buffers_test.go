@@ -35,9 +35,9 @@ func TestRecvBufferNew(t *testing.T) {
 		if w := b.WriteSlice(); len(w) != tt.wantCap { // memory may come on first use
 			t.Errorf("NewRecvBuffer(%d, %d, %d): WriteSlice has %d bytes, want %d", tt.size, tt.minFree, tt.max, len(w), tt.wantCap)
 		}
-		if b.Cap() != tt.wantCap || int(b.min) != tt.wantMin || int(b.max) != tt.wantMax || b.Len() != 0 || b.Free() != tt.wantCap {
+		if b.Cap() != tt.wantCap || int(b.lim.min) != tt.wantMin || int(b.lim.max) != tt.wantMax || b.Len() != 0 || b.Free() != tt.wantCap {
 			t.Errorf("NewRecvBuffer(%d, %d, %d): cap %d min %d max %d len %d free %d; want cap %d min %d max %d, empty",
-				tt.size, tt.minFree, tt.max, b.Cap(), b.min, b.max, b.Len(), b.Free(), tt.wantCap, tt.wantMin, tt.wantMax)
+				tt.size, tt.minFree, tt.max, b.Cap(), b.lim.min, b.lim.max, b.Len(), b.Free(), tt.wantCap, tt.wantMin, tt.wantMax)
 		}
 	}
 }
@@ -215,23 +215,23 @@ func TestRecvBufferModel(t *testing.T) {
 					t.Fatalf("iter %d: Clean of an empty buffer did not rewind", iter)
 				}
 			case 5:
-				p := make([]byte, r.IntN(int(b.max)+8))
+				p := make([]byte, r.IntN(int(b.lim.max)+8))
 				for i := range p {
 					p[i] = next + byte(i)
 				}
-				fits := b.Len()+len(p) <= int(b.max)
+				fits := b.Len()+len(p) <= int(b.lim.max)
 				if ok := b.Write(p); ok != fits {
-					t.Fatalf("iter %d: Write of %d with %d unread, limit %d: %v", iter, len(p), b.Len(), b.max, ok)
+					t.Fatalf("iter %d: Write of %d with %d unread, limit %d: %v", iter, len(p), b.Len(), b.lim.max, ok)
 				}
 				if fits {
 					model = append(model, p...)
 					next += byte(len(p))
 				}
 			case 4:
-				n := r.IntN(int(b.max) + 8)
+				n := r.IntN(int(b.lim.max) + 8)
 				ok := b.Reserve(n)
-				if ok != (n <= int(b.max)) {
-					t.Fatalf("iter %d: Reserve(%d) = %v with limit %d", iter, n, ok, b.max)
+				if ok != (n <= int(b.lim.max)) {
+					t.Fatalf("iter %d: Reserve(%d) = %v with limit %d", iter, n, ok, b.lim.max)
 				}
 				if ok && b.Len()+b.Free() < n {
 					t.Fatalf("iter %d: Reserve(%d) left only %d", iter, n, b.Len()+b.Free())
@@ -240,8 +240,8 @@ func TestRecvBufferModel(t *testing.T) {
 			if !bytes.Equal(b.Bytes(), model) {
 				t.Fatalf("iter %d: buffer %v, model %v", iter, b.Bytes(), model)
 			}
-			if b.Cap() > int(b.max) {
-				t.Fatalf("iter %d: cap %d above the limit %d", iter, b.Cap(), b.max)
+			if b.Cap() > int(b.lim.max) {
+				t.Fatalf("iter %d: cap %d above the limit %d", iter, b.Cap(), b.lim.max)
 			}
 		}
 	}

@@ -7,11 +7,27 @@ import "sync"
 // read cursor by the handler. It is owned by one session and not safe for
 // concurrent use.
 type RecvBuffer struct {
+	recvBuf
+	lim recvLimits
+}
+
+// recvBuf is a RecvBuffer without its limits: what each session holds,
+// with the limits kept once in its service.
+type recvBuf struct {
 	buf  []byte
 	r, w int32
+}
+
+// recvLimits are the sizes a receive buffer works within.
+type recvLimits struct {
 	min  int32 // free space wanted before each read: one packet's worth
 	max  int32 // capacity limit
 	size int32 // starting capacity
+}
+
+func newRecvLimits(size, minFree, maxSize int) recvLimits {
+	size = max(size, 1)
+	return recvLimits{min: int32(clamp(minFree, 1, size)), max: int32(max(maxSize, size)), size: int32(size)}
 }
 
 // recvBufPool keeps the memory of buffers of the default size, which
@@ -23,30 +39,43 @@ var recvBufPool = sync.Pool{New: func() any { return new([DefaultRecvBufferSize]
 // minFree bytes free for each read by compacting, and grows to at most maxSize
 // bytes. Its memory is allocated on first use.
 func NewRecvBuffer(size, minFree, maxSize int) *RecvBuffer {
-	b := new(RecvBuffer)
-	b.init(size, minFree, maxSize)
-	return b
+	return &RecvBuffer{lim: newRecvLimits(size, minFree, maxSize)}
 }
 
-func (b *RecvBuffer) init(size, minFree, maxSize int) {
-	size = max(size, 1)
-	*b = RecvBuffer{min: int32(clamp(minFree, 1, size)), max: int32(max(maxSize, size)), size: int32(size)}
-}
+// WriteSlice returns the free space at the write cursor.
+func (b *RecvBuffer) WriteSlice() []byte { return b.writeSlice(&b.lim) }
+
+// Write appends p, compacting and growing up to the capacity limit. It
+// reports false, changing nothing, if the unread bytes would exceed it.
+func (b *RecvBuffer) Write(p []byte) bool { return b.write(p, &b.lim) }
+
+// Clean rewinds the cursors when everything was read, and otherwise moves the
+// unread bytes to the front only when the free space is below one packet's
+// worth, so that compaction (a memmove) is rare.
+func (b *RecvBuffer) Clean() { b.clean(&b.lim) }
+
+// Reserve makes room for n unread bytes in one contiguous run from the read
+// cursor, compacting and growing up to the capacity limit. It reports false
+// if n exceeds the limit.
+func (b *RecvBuffer) Reserve(n int) bool { return b.reserve(n, &b.lim) }
+
+// Grow doubles the capacity, within the limit, and reports whether it could.
+func (b *RecvBuffer) Grow() bool { return b.grow(&b.lim) }
 
 // alloc allocates the buffer's memory on first use.
-func (b *RecvBuffer) alloc() {
+func (b *recvBuf) alloc(lim *recvLimits) {
 	if b.buf != nil {
 		return
 	}
-	if b.size == DefaultRecvBufferSize {
+	if lim.size == DefaultRecvBufferSize {
 		b.buf = recvBufPool.Get().(*[DefaultRecvBufferSize]byte)[:]
 		return
 	}
-	b.buf = make([]byte, b.size)
+	b.buf = make([]byte, lim.size)
 }
 
 // free gives the buffer's memory back; the next use allocates it again.
-func (b *RecvBuffer) free() {
+func (b *recvBuf) free() {
 	if len(b.buf) == DefaultRecvBufferSize {
 		recvBufPool.Put((*[DefaultRecvBufferSize]byte)(b.buf))
 	}
@@ -54,45 +83,21 @@ func (b *RecvBuffer) free() {
 }
 
 // Len is the number of unread bytes.
-func (b *RecvBuffer) Len() int { return int(b.w - b.r) }
+func (b *recvBuf) Len() int { return int(b.w - b.r) }
 
 // Free is the number of bytes that can be written at the write cursor.
-func (b *RecvBuffer) Free() int { return len(b.buf) - int(b.w) }
+func (b *recvBuf) Free() int { return len(b.buf) - int(b.w) }
 
 // Cap is the current capacity.
-func (b *RecvBuffer) Cap() int { return len(b.buf) }
+func (b *recvBuf) Cap() int { return len(b.buf) }
 
 // Bytes returns the unread bytes. The slice is valid until the next call
 // that moves a cursor.
-func (b *RecvBuffer) Bytes() []byte { return b.buf[b.r:b.w] }
-
-// WriteSlice returns the free space at the write cursor.
-func (b *RecvBuffer) WriteSlice() []byte {
-	b.alloc()
-	return b.buf[b.w:]
-}
-
-// Write appends p, compacting and growing up to the capacity limit. It
-// reports false, changing nothing, if the unread bytes would exceed it.
-func (b *RecvBuffer) Write(p []byte) bool {
-	n := b.Len() + len(p)
-	if n > int(b.max) {
-		return false
-	}
-	if len(p) == 0 {
-		return true
-	}
-	b.alloc()
-	if b.Free() < len(p) {
-		b.Reserve(max(n, min(2*len(b.buf), int(b.max))))
-	}
-	b.w += int32(copy(b.buf[b.w:], p))
-	return true
-}
+func (b *recvBuf) Bytes() []byte { return b.buf[b.r:b.w] }
 
 // OnRead consumes n unread bytes. It reports false, changing nothing, if n
 // is negative or more than Len.
-func (b *RecvBuffer) OnRead(n int) bool {
+func (b *recvBuf) OnRead(n int) bool {
 	if n < 0 || n > b.Len() {
 		return false
 	}
@@ -102,7 +107,7 @@ func (b *RecvBuffer) OnRead(n int) bool {
 
 // OnWrite records that n bytes were written into WriteSlice. It reports
 // false, changing nothing, if n is negative or more than Free.
-func (b *RecvBuffer) OnWrite(n int) bool {
+func (b *recvBuf) OnWrite(n int) bool {
 	if n < 0 || n > b.Free() {
 		return false
 	}
@@ -110,54 +115,68 @@ func (b *RecvBuffer) OnWrite(n int) bool {
 	return true
 }
 
-// Clean rewinds the cursors when everything was read, and otherwise moves the
-// unread bytes to the front only when the free space is below one packet's
-// worth, so that compaction (a memmove) is rare.
-func (b *RecvBuffer) Clean() {
+func (b *recvBuf) writeSlice(lim *recvLimits) []byte {
+	b.alloc(lim)
+	return b.buf[b.w:]
+}
+
+func (b *recvBuf) write(p []byte, lim *recvLimits) bool {
+	n := b.Len() + len(p)
+	if n > int(lim.max) {
+		return false
+	}
+	if len(p) == 0 {
+		return true
+	}
+	b.alloc(lim)
+	if b.Free() < len(p) {
+		b.reserve(max(n, min(2*len(b.buf), int(lim.max))), lim)
+	}
+	b.w += int32(copy(b.buf[b.w:], p))
+	return true
+}
+
+func (b *recvBuf) clean(lim *recvLimits) {
 	if b.r == b.w {
 		b.r, b.w = 0, 0
 		return
 	}
-	if b.Free() < int(b.min) {
+	if b.Free() < int(lim.min) {
 		b.compact()
 	}
 }
 
-// Reserve makes room for n unread bytes in one contiguous run from the read
-// cursor, compacting and growing up to the capacity limit. It reports false
-// if n exceeds the limit.
-func (b *RecvBuffer) Reserve(n int) bool {
-	if n > int(b.max) {
+func (b *recvBuf) reserve(n int, lim *recvLimits) bool {
+	if n > int(lim.max) {
 		return false
 	}
-	b.alloc()
+	b.alloc(lim)
 	if len(b.buf)-int(b.r) >= n {
 		return true
 	}
 	if n > len(b.buf) {
-		b.grow(n)
+		b.resize(n)
 		return true
 	}
 	b.compact()
 	return true
 }
 
-// Grow doubles the capacity, within the limit, and reports whether it could.
-func (b *RecvBuffer) Grow() bool {
-	b.alloc()
-	if len(b.buf) >= int(b.max) {
+func (b *recvBuf) grow(lim *recvLimits) bool {
+	b.alloc(lim)
+	if len(b.buf) >= int(lim.max) {
 		return false
 	}
-	b.grow(min(2*len(b.buf), int(b.max)))
+	b.resize(min(2*len(b.buf), int(lim.max)))
 	return true
 }
 
-func (b *RecvBuffer) compact() {
+func (b *recvBuf) compact() {
 	n := copy(b.buf, b.buf[b.r:b.w])
 	b.r, b.w = 0, int32(n)
 }
 
-func (b *RecvBuffer) grow(size int) {
+func (b *recvBuf) resize(size int) {
 	nb := make([]byte, size)
 	n := copy(nb, b.buf[b.r:b.w])
 	if len(b.buf) == DefaultRecvBufferSize {

@@ -28,6 +28,7 @@ type Service struct {
 	// engineRecvMemory: receives arrive in the engine's memory (Event.Data)
 	// instead of the session's RecvBuffer.
 	engineRecvMemory bool
+	recvLimits       recvLimits // of every session's receive buffer
 
 	acceptEv port.Event
 	ln       port.Listener
@@ -41,17 +42,18 @@ type Service struct {
 	started  bool
 	stopping bool
 	drained  chan struct{} // closed when stopping and live reaches 0
-	totals   totals        // counts of released sessions and the service
+	totals   totals        // accept counts
 
 	stopOnce sync.Once
 	nextID   atomic.Uint64
 	tick     atomic.Uint32 // the idle checker's clock, in ticks
 	idleDone chan struct{}
+
+	traffic traffic
 }
 
 type totals struct {
-	accepted, refused, acceptErrors     uint64
-	packetsIn, packetsOut, bytesIn, out uint64
+	accepted, refused, acceptErrors uint64
 }
 
 // Stats is a snapshot of a service's counters.
@@ -105,6 +107,7 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 		sessions: make(map[*Session]struct{}),
 
 		engineRecvMemory: recvIntoEngineMemory(backend),
+		recvLimits:       newRecvLimits(cfg.RecvBufferSize, cfg.RecvBufferSize/4, cfg.MaxPacketSize+cfg.RecvBufferSize),
 		drained:          make(chan struct{}),
 	}
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
@@ -288,11 +291,6 @@ func (svc *Service) connectFailed(waiter chan<- error, err error) {
 func (svc *Service) release(s *Session) {
 	svc.mu.Lock()
 	delete(svc.sessions, s)
-	t := &svc.totals
-	t.packetsIn += s.stats.packetsIn.Load()
-	t.packetsOut += s.stats.packetsOut.Load()
-	t.bytesIn += s.stats.bytesIn.Load()
-	t.out += s.stats.bytesOut.Load()
 	svc.forget()
 	svc.mu.Unlock()
 }
@@ -322,20 +320,13 @@ func (svc *Service) Stats() Stats {
 		Accepted:     t.accepted,
 		Refused:      t.refused,
 		AcceptErrors: t.acceptErrors,
-		PacketsIn:    t.packetsIn,
-		PacketsOut:   t.packetsOut,
-		BytesIn:      t.bytesIn,
-		BytesOut:     t.out,
 	}
 	for s := range svc.sessions {
 		if s.Connected() {
 			st.Sessions++
 		}
-		st.PacketsIn += s.stats.packetsIn.Load()
-		st.PacketsOut += s.stats.packetsOut.Load()
-		st.BytesIn += s.stats.bytesIn.Load()
-		st.BytesOut += s.stats.bytesOut.Load()
 	}
+	svc.traffic.addTo(&st)
 	return st
 }
 

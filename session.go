@@ -34,7 +34,7 @@ type Session struct {
 	// recvEv is the receive, registered again after each completion. For
 	// an accepted connection it first carries the Connect completion.
 	recvEv port.Event
-	recv   RecvBuffer // owned by the completion context
+	recv   recvBuf // owned by the completion context; its limits are svc.recvLimits
 
 	mu sync.Mutex // guards the fields below and orders registrations before Close
 	// state is the sessionState and the sending flag (a send is
@@ -43,8 +43,6 @@ type Session struct {
 	lastRecv atomic.Uint32 // the service's clock tick at the last receive
 	out      *sendState    // while there is something to send
 	ctl      *control      // while a client connects, and from Disconnect on
-
-	stats counters
 }
 
 // sendingFlag is the bit of Session.state that says a send is registered.
@@ -95,12 +93,6 @@ type control struct {
 	connectErr chan error // a client Connect waits here
 }
 
-// counters are a session's traffic counts; the completion context writes
-// them, Stats reads them.
-type counters struct {
-	packetsIn, packetsOut, bytesIn, bytesOut atomic.Uint64
-}
-
 // sessionOwner receives the session's completions without making Dispatch
 // part of Session's API.
 type sessionOwner Session
@@ -117,8 +109,6 @@ func newSession(svc *Service, id uint64) *Session {
 		s.events = svc.cfg.NewSession()
 	}
 	s.recvEv = port.Event{Type: port.Recv, Owner: (*sessionOwner)(s)}
-	size := svc.cfg.RecvBufferSize
-	s.recv.init(size, size/4, svc.cfg.MaxPacketSize+size)
 	return s
 }
 
@@ -281,12 +271,13 @@ func (s *Session) processConnect(ev *port.Event) {
 // the session is disconnecting.
 func (s *Session) registerRecv() {
 	if !s.svc.engineRecvMemory {
-		s.recv.Clean()
-		if s.recv.Free() == 0 && !s.recv.Grow() {
+		lim := &s.svc.recvLimits
+		s.recv.clean(lim)
+		if s.recv.Free() == 0 && !s.recv.grow(lim) {
 			s.Disconnect(fmt.Errorf("%w: %d unread bytes fill the buffer", ErrRecvOverflow, s.recv.Len()))
 			return
 		}
-		s.recvEv.Buf = s.recv.WriteSlice()
+		s.recvEv.Buf = s.recv.writeSlice(lim)
 	}
 	s.mu.Lock()
 	if s.status() == stateConnected {
@@ -307,7 +298,7 @@ func (s *Session) processRecv(ev *port.Event) {
 		return
 	}
 	s.touch()
-	s.stats.bytesIn.Add(uint64(ev.N))
+	s.svc.traffic.of(s.id).bytesIn.Add(uint64(ev.N))
 	var err error
 	if s.svc.engineRecvMemory {
 		err = s.consumeData(data)
@@ -317,7 +308,7 @@ func (s *Session) processRecv(ev *port.Event) {
 		if !s.recv.OnWrite(n) {
 			err = fmt.Errorf("%w: %d bytes written into %d free", ErrRecvOverflow, n, s.recv.Free())
 		} else if err = s.consumeBuffer(); err == nil && filled {
-			s.recv.Grow() // the stream outpaces the buffer
+			s.recv.grow(&s.svc.recvLimits) // the stream outpaces the buffer
 		}
 	}
 	if err != nil {
@@ -332,17 +323,18 @@ func (s *Session) processRecv(ev *port.Event) {
 // receive buffer; everything else is handled in place, and only an
 // incomplete tail is kept.
 func (s *Session) consumeData(data []byte) error {
+	lim := &s.svc.recvLimits
 	for len(data) > 0 && s.Connected() {
 		if s.recv.Len() == 0 {
 			n, need, err := s.consume(data)
 			if err != nil || !s.Connected() {
 				return err
 			}
-			if !s.recv.Write(data[n:]) {
+			if !s.recv.write(data[n:], lim) {
 				return fmt.Errorf("%w: %d unconsumed bytes", ErrRecvOverflow, len(data)-n)
 			}
 			if need > 0 {
-				s.recv.Reserve(need)
+				s.recv.reserve(need, lim)
 			}
 			return nil
 		}
@@ -350,7 +342,7 @@ func (s *Session) consumeData(data []byte) error {
 		if s.framed() {
 			take = min(take, s.tailWant())
 		}
-		if !s.recv.Write(data[:take]) {
+		if !s.recv.write(data[:take], lim) {
 			return fmt.Errorf("%w: %d unread bytes and %d more", ErrRecvOverflow, s.recv.Len(), take)
 		}
 		data = data[take:]
@@ -380,7 +372,7 @@ func (s *Session) consumeBuffer() error {
 	n, need, err := s.consume(s.recv.Bytes())
 	s.recv.OnRead(n)
 	if err == nil && need > 0 {
-		s.recv.Reserve(need)
+		s.recv.reserve(need, &s.svc.recvLimits)
 	}
 	return err
 }
@@ -400,16 +392,19 @@ func (s *Session) consume(data []byte) (n, need int, err error) {
 		return n, 0, nil
 	}
 	h := s.events.(PacketHandler)
+	count := 0
 	for s.status() == stateConnected {
 		id, payload, size, pneed, perr := NextPacket(data[n:], s.svc.cfg.MaxPacketSize)
 		if size == 0 {
-			return n, pneed, perr
+			need, err = pneed, perr
+			break
 		}
-		s.stats.packetsIn.Add(1)
+		count++
 		h.OnRecvPacket(s, id, payload)
 		n += size
 	}
-	return n, 0, nil
+	s.svc.traffic.of(s.id).packetsIn.Add(uint64(count))
+	return n, need, err
 }
 
 // gather moves the queue to the send in flight and returns its bytes, or
@@ -465,8 +460,9 @@ func (s *Session) processSend(ev *port.Event) {
 		s.Disconnect(fmt.Errorf("send: %w", ev.Err))
 		return
 	}
-	s.stats.packetsOut.Add(uint64(count))
-	s.stats.bytesOut.Add(uint64(written))
+	t := s.svc.traffic.of(s.id)
+	t.packetsOut.Add(uint64(count))
+	t.bytesOut.Add(uint64(written))
 	s.mu.Lock()
 	o.queued -= written
 	more := len(o.queue) > 0 && s.status() == stateConnected

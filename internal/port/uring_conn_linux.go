@@ -23,13 +23,40 @@ type uconn struct {
 	ops       int32 // operations in the kernel: receive, send, connect
 	recvArmed bool  // a multishot receive is armed
 	closing   bool
+	remote    addrPort
 
 	recvEv  *Event
 	sendEv  *Event
 	closeEv *Event
 	connect *uconnect // while connecting
 
-	local, remote netip.AddrPort
+	// local is the local address, shared by the loop's accepted
+	// connections that have the same one.
+	local *netip.AddrPort
+}
+
+// addrPort is an IP address and port in 20 bytes (a netip.AddrPort takes
+// 32), so that an idle connection stays small.
+type addrPort struct {
+	ip   [16]byte // IPv6, or IPv4 in the last four bytes
+	port uint16
+	is4  bool
+	ok   bool
+}
+
+func compactAddr(ap netip.AddrPort) addrPort {
+	return addrPort{ip: ap.Addr().As16(), port: ap.Port(), is4: ap.Addr().Is4(), ok: ap.IsValid()}
+}
+
+func (a *addrPort) addrPort() netip.AddrPort {
+	if !a.ok {
+		return netip.AddrPort{}
+	}
+	ip := netip.AddrFrom16(a.ip)
+	if a.is4 {
+		ip = ip.Unmap()
+	}
+	return netip.AddrPortFrom(ip, a.port)
 }
 
 // uconnect is what a client connection needs only while it connects.
@@ -45,18 +72,39 @@ type uconnect struct {
 func (c *uconn) ud(kind uint8) uint64 { return userData(c.slot, c.gen, kind) }
 
 // LocalAddr implements Conn.
-func (c *uconn) LocalAddr() net.Addr { return tcpAddr(c.local) }
+func (c *uconn) LocalAddr() net.Addr {
+	if c.local == nil {
+		return nil
+	}
+	return tcpAddr(*c.local)
+}
 
 // RemoteAddr implements Conn.
-func (c *uconn) RemoteAddr() net.Addr { return tcpAddr(c.remote) }
+func (c *uconn) RemoteAddr() net.Addr { return tcpAddr(c.remote.addrPort()) }
 
 // learnAddrs records the connection's addresses while its descriptor is
 // open, so they stay valid from any goroutine, after Close too. It runs on
-// the loop and uses the loop's scratch sockaddr, so it does not allocate.
-func (c *uconn) learnAddrs() {
-	c.local = c.l.sockname(unix.SYS_GETSOCKNAME, c.fd)
-	c.remote = c.l.sockname(unix.SYS_GETPEERNAME, c.fd)
+// the loop and uses the loop's scratch sockaddr. An accepted connection
+// shares its local address with the loop's others that have the same one;
+// a client connection, whose local port is its own, has its own.
+func (c *uconn) learnAddrs(accepted bool) {
+	local := c.l.sockname(unix.SYS_GETSOCKNAME, c.fd)
+	c.remote = compactAddr(c.l.sockname(unix.SYS_GETPEERNAME, c.fd))
+	if !accepted {
+		c.local = &local
+		return
+	}
+	c.local = c.l.locals[local]
+	if c.local == nil {
+		c.local = &local
+		if len(c.l.locals) < maxLocalAddrs {
+			c.l.locals[local] = c.local
+		}
+	}
 }
+
+// maxLocalAddrs bounds how many local addresses a loop keeps to share.
+const maxLocalAddrs = 64
 
 // sockname calls getsockname or getpeername (trap) on fd.
 func (l *uloop) sockname(trap uintptr, fd int32) netip.AddrPort {
@@ -341,7 +389,7 @@ func (c *uconn) connected(cqe *uring.CQE) {
 		return
 	}
 	setNoDelay(int(c.fd))
-	c.learnAddrs()
+	c.learnAddrs(false)
 	ev.Conn, ev.N, ev.Err = c, 0, nil
 	c.Post(ev)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -174,8 +175,9 @@ type uloop struct {
 	freeSlots []uint32
 	listeners []*loopListener // by listener slot in this loop
 	cqes      []uring.CQE
-	rearm     []*uconn            // multishot receives that ran out of buffers
-	sa        unix.RawSockaddrAny // scratch for getsockname and getpeername
+	rearm     []*uconn                           // multishot receives that ran out of buffers
+	sa        unix.RawSockaddrAny                // scratch for getsockname and getpeername
+	locals    map[netip.AddrPort]*netip.AddrPort // shared local addresses of accepted connections
 	stopping  bool
 	recycled  bool // buffers recycled since the last Publish
 
@@ -204,6 +206,7 @@ func (l *uloop) run(ready chan<- error) {
 }
 
 func (l *uloop) init() error {
+	l.locals = make(map[netip.AddrPort]*netip.AddrPort)
 	var err error
 	if l.ring, err = uring.New(uring.Options{Entries: ringEntries, CQEntries: cqEntries}); err != nil {
 		return err

@@ -172,7 +172,7 @@ func (ll *loopListener) complete(lp *uloop, slot uint32, kind uint8, cqe *uring.
 		fd := int(cqe.Res)
 		setNoDelay(fd)
 		c := &uconn{l: lp, fd: int32(fd), sendMsg: -1}
-		c.learnAddrs()
+		c.learnAddrs(true)
 		lp.addConn(c)
 		ev.Conn, ev.N, ev.Err = c, 0, nil
 		ev.Owner.Dispatch(ev)
