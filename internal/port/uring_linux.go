@@ -108,12 +108,15 @@ const (
 // generation (so a reused slot never receives a stale completion) and the
 // op kind.
 func userData(slot, gen uint32, kind uint8) uint64 {
-	return uint64(slot)<<32 | uint64(gen&0xffffff)<<8 | uint64(kind)
+	return uint64(slot)<<32 | uint64(gen&genMask)<<8 | uint64(kind)
 }
 
 func splitUserData(ud uint64) (slot, gen uint32, kind uint8) {
-	return uint32(ud >> 32), uint32(ud>>8) & 0xffffff, uint8(ud)
+	return uint32(ud >> 32), uint32(ud>>8) & genMask, uint8(ud)
 }
+
+// genMask keeps the 24 bits of a generation that user data carries.
+const genMask = 1<<24 - 1
 
 // uop is a request to a loop from any goroutine.
 type uop struct {
@@ -172,7 +175,7 @@ type uloop struct {
 	efd  int
 
 	conns     []*uconn // by slot; nil when free
-	freeSlots []uint32
+	freeSlots []freeSlot
 	listeners []*loopListener // by listener slot in this loop
 	cqes      []uring.CQE
 	rearm     []*uconn                           // multishot receives that ran out of buffers
@@ -407,23 +410,28 @@ func (l *uloop) recycle(id uint16) {
 	l.recycled = true
 }
 
-// addConn gives c a slot in the loop.
+// freeSlot is a slot of l.conns no connection holds, and the generation
+// of its last holder.
+type freeSlot struct{ slot, gen uint32 }
+
+// addConn gives c a slot in the loop, with a generation its slot's earlier
+// holders did not have.
 func (l *uloop) addConn(c *uconn) {
 	if n := len(l.freeSlots); n > 0 {
-		c.slot = l.freeSlots[n-1]
+		f := l.freeSlots[n-1]
 		l.freeSlots = l.freeSlots[:n-1]
+		c.slot, c.gen = f.slot, (f.gen+1)&genMask
 	} else {
-		c.slot = uint32(len(l.conns))
+		c.slot, c.gen = uint32(len(l.conns)), 0
 		l.conns = append(l.conns, nil)
 	}
-	c.gen++
 	l.conns[c.slot] = c
 }
 
-// removeConn frees c's slot; its generation changes with the next user.
+// removeConn frees c's slot; its generation changes with the next holder.
 func (l *uloop) removeConn(c *uconn) {
 	l.conns[c.slot] = nil
-	l.freeSlots = append(l.freeSlots, c.slot)
+	l.freeSlots = append(l.freeSlots, freeSlot{c.slot, c.gen})
 }
 
 // cancel prepares a cancel of the request with user data ud.

@@ -484,7 +484,7 @@ func values(sc scenario, res *load.Result) map[string]float64 {
 			"sys": res.ServerSyscalls,
 		}
 	case "idle":
-		return map[string]float64{"bpc": res.RSSPerConn, "rss": float64(res.ServerRSSEnd)}
+		return map[string]float64{"bpc": res.RSSPerConn, "cold": res.RSSPerConnCold, "rss": float64(res.ServerRSSEnd)}
 	}
 	return nil
 }

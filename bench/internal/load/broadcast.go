@@ -108,7 +108,7 @@ func RunBroadcast(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{Options: o}
 	st := newRunState()
-	conns, failed, err := dialAll(ctx, o.Target, o.Conns, nil)
+	conns, failed, err := dialAll(ctx, o.Target, 0, o.Conns, nil)
 	res.DialErrors = int64(failed)
 	if err != nil {
 		res.FirstError = err.Error()

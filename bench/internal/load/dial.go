@@ -46,16 +46,16 @@ func Dial(ctx context.Context, target string, i int) (*net.TCPConn, error) {
 	return c.(*net.TCPConn), nil
 }
 
-// dialAll connects n connections a few at a time and runs setup (if not
-// nil) on each right after it connects, in the dialing goroutine. It returns
-// the connections that succeeded (nil where one failed) and the first
-// error.
-func dialAll(ctx context.Context, target string, n int, setup func(i int, c *net.TCPConn) error) ([]*net.TCPConn, int, error) {
+// dialAll connects n connections, numbered from first, a few at a time and
+// runs setup (if not nil) on each right after it connects, in the dialing
+// goroutine. It returns the connections that succeeded (nil where one
+// failed) and the first error.
+func dialAll(ctx context.Context, target string, first, n int, setup func(i int, c *net.TCPConn) error) ([]*net.TCPConn, int, error) {
 	conns := make([]*net.TCPConn, n)
 	var next atomic.Int64
 	var failed atomic.Int64
 	var errOnce sync.Once
-	var first error
+	var firstErr error
 	var wg sync.WaitGroup
 	for range min(dialParallel, n) {
 		wg.Add(1)
@@ -66,15 +66,15 @@ func dialAll(ctx context.Context, target string, n int, setup func(i int, c *net
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				c, err := Dial(ctx, target, i)
+				c, err := Dial(ctx, target, first+i)
 				if err == nil && setup != nil {
-					if err = setup(i, c); err != nil {
+					if err = setup(first+i, c); err != nil {
 						abort(c)
 					}
 				}
 				if err != nil {
 					failed.Add(1)
-					errOnce.Do(func() { first = fmt.Errorf("connection %d: %w", i, err) })
+					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", first+i, err) })
 					continue
 				}
 				conns[i] = c
@@ -82,7 +82,7 @@ func dialAll(ctx context.Context, target string, n int, setup func(i int, c *net
 		}()
 	}
 	wg.Wait()
-	return conns, int(failed.Load()), first
+	return conns, int(failed.Load()), firstErr
 }
 
 // abort closes c with a reset (SO_LINGER 0), so the generator's side leaves

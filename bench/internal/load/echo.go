@@ -112,7 +112,7 @@ func RunEcho(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{Options: o}
 	st := newRunState()
-	conns, failed, err := dialAll(ctx, o.Target, o.Conns, nil)
+	conns, failed, err := dialAll(ctx, o.Target, 0, o.Conns, nil)
 	res.DialErrors = int64(failed)
 	if err != nil {
 		res.FirstError = err.Error()

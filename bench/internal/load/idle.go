@@ -8,23 +8,60 @@ import (
 	"time"
 )
 
-// RunIdle measures memory per idle connection: the server's RSS before, then
-// o.Conns connections that each did one echo round trip (so the server has
-// set the session up as it would for a logged-in player) and then hold
-// still for o.Warmup, then the server's RSS again. The server runs the echo
-// app.
+// RunIdle measures memory per idle connection, the server's RSS growth per
+// connection it holds: a base of o.Conns/10 connections first, so that what
+// a server sets up once (loops, buffer pools, the runtime's first heap) is
+// in place, then o.Conns more; every connection does one echo round trip
+// (so the server has set the session up as it would for a logged-in
+// player) and then holds still. RSSPerConn is the growth over the o.Conns
+// divided by them; RSSPerConnCold counts from the fresh server over all of
+// them, fixed costs included. The server runs the echo app.
 func RunIdle(ctx context.Context, o Options) (*Result, error) {
 	if o.ServerPID <= 0 {
 		return nil, fmt.Errorf("idle mode needs the server's pid")
 	}
-	size := max(o.Size, MinEchoSize)
 	res := &Result{Options: o}
-	before, err := ReadProc(o.ServerPID)
+	fresh, err := ReadProc(o.ServerPID)
 	if err != nil {
 		return nil, err
 	}
 	st := newRunState()
-	conns, failed, err := dialAll(ctx, o.Target, o.Conns, func(i int, c *net.TCPConn) error {
+	baseConns := o.Conns / 10
+	base, baseFailed, err := idleConns(ctx, o, st, 0, baseConns)
+	defer abortAll(base)
+	if err != nil || baseFailed > 0 {
+		return nil, fmt.Errorf("idle: %d of %d base connections failed: %v", baseFailed, baseConns, err)
+	}
+	sleepCtx(ctx, o.Warmup)
+	before, err := ReadProc(o.ServerPID)
+	if err != nil {
+		return nil, err
+	}
+	conns, failed, err := idleConns(ctx, o, st, baseConns, o.Conns)
+	defer abortAll(conns)
+	res.DialErrors = int64(failed)
+	if err != nil {
+		res.FirstError = err.Error()
+	}
+	sleepCtx(ctx, o.Warmup)
+	after, err := ReadProc(o.ServerPID)
+	if err != nil {
+		return nil, err
+	}
+	res.ServerRSSStart, res.ServerRSSEnd = before.RSS, after.RSS
+	if n := o.Conns - failed; n > 0 {
+		res.RSSPerConn = float64(after.RSS-before.RSS) / float64(n)
+		res.RSSPerConnCold = float64(after.RSS-fresh.RSS) / float64(n+baseConns)
+	}
+	res.finish(st, nil)
+	return res, ctx.Err()
+}
+
+// idleConns dials n connections, numbered from first (which picks their
+// source addresses), each doing one echo round trip.
+func idleConns(ctx context.Context, o Options, st *runState, first, n int) ([]*net.TCPConn, int, error) {
+	size := max(o.Size, MinEchoSize)
+	return dialAll(ctx, o.Target, first, n, func(i int, c *net.TCPConn) error {
 		b := make([]byte, 2*size)
 		PutEcho(b, size, uint32(i), 0)
 		if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
@@ -41,20 +78,4 @@ func RunIdle(ctx context.Context, o Options) (*Result, error) {
 		}
 		return c.SetDeadline(time.Time{})
 	})
-	defer abortAll(conns)
-	res.DialErrors = int64(failed)
-	if err != nil {
-		res.FirstError = err.Error()
-	}
-	sleepCtx(ctx, o.Warmup)
-	after, err := ReadProc(o.ServerPID)
-	if err != nil {
-		return nil, err
-	}
-	res.ServerRSSStart, res.ServerRSSEnd = before.RSS, after.RSS
-	if n := o.Conns - failed; n > 0 {
-		res.RSSPerConn = float64(after.RSS-before.RSS) / float64(n)
-	}
-	res.finish(st, nil)
-	return res, ctx.Err()
 }

@@ -51,7 +51,8 @@ type Result struct {
 	ServerSyscalls  float64 `json:"server_syscalls_per_pkt"` // read- and write-class system calls (/proc/PID/io) per packet
 	ServerRSSStart  int64   `json:"server_rss_start"`
 	ServerRSSEnd    int64   `json:"server_rss_end"`
-	RSSPerConn      float64 `json:"rss_per_conn"` // idle
+	RSSPerConn      float64 `json:"rss_per_conn"`      // idle: growth per connection over a base
+	RSSPerConnCold  float64 `json:"rss_per_conn_cold"` // idle: from the fresh server, fixed costs included
 
 	DialErrors  int64  `json:"dial_errors"`
 	ConnErrors  int64  `json:"conn_errors"` // connections that failed or closed during the run
