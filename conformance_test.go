@@ -226,7 +226,7 @@ func dumpSessions(svc *Service) string {
 	defer svc.mu.RUnlock()
 	var b strings.Builder
 	for s := range svc.sessions {
-		fmt.Fprintf(&b, "\n\tsession %d, state %#x, conn %+v; %s", s.id, s.state.Load(), s.conn, connDiag(s.conn))
+		fmt.Fprintf(&b, "\n\tsession %d, state %#x, conn %+v; %s", s.id, s.state.Load(), s.conn(), connDiag(s.conn()))
 	}
 	return b.String()
 }

@@ -30,10 +30,27 @@ func newRecvLimits(size, minFree, maxSize int) recvLimits {
 	return recvLimits{min: int32(clamp(minFree, 1, size)), max: int32(max(maxSize, size)), size: int32(size)}
 }
 
-// recvBufPool keeps the memory of buffers of the default size, which
+// recvBufPool keeps sessions' receive buffers of the default size, which
 // sessions on engines with receive memory of their own take and give back
 // as partial packets come and go.
-var recvBufPool = sync.Pool{New: func() any { return new([DefaultRecvBufferSize]byte) }}
+var recvBufPool = sync.Pool{New: func() any { return &recvBuf{buf: make([]byte, DefaultRecvBufferSize)} }}
+
+// newRecvBuf returns an empty buffer of lim's starting size.
+func newRecvBuf(lim *recvLimits) *recvBuf {
+	if lim.size == DefaultRecvBufferSize {
+		return recvBufPool.Get().(*recvBuf)
+	}
+	return &recvBuf{buf: make([]byte, lim.size)}
+}
+
+// release gives b back to the pool if it still has the default size; b is
+// not used again.
+func (b *recvBuf) release() {
+	if len(b.buf) == DefaultRecvBufferSize {
+		b.r, b.w = 0, 0
+		recvBufPool.Put(b)
+	}
+}
 
 // NewRecvBuffer returns a buffer that starts at size bytes, keeps at least
 // minFree bytes free for each read by compacting, and grows to at most maxSize
@@ -64,22 +81,9 @@ func (b *RecvBuffer) Grow() bool { return b.grow(&b.lim) }
 
 // alloc allocates the buffer's memory on first use.
 func (b *recvBuf) alloc(lim *recvLimits) {
-	if b.buf != nil {
-		return
+	if b.buf == nil {
+		b.buf = make([]byte, lim.size)
 	}
-	if lim.size == DefaultRecvBufferSize {
-		b.buf = recvBufPool.Get().(*[DefaultRecvBufferSize]byte)[:]
-		return
-	}
-	b.buf = make([]byte, lim.size)
-}
-
-// free gives the buffer's memory back; the next use allocates it again.
-func (b *recvBuf) free() {
-	if len(b.buf) == DefaultRecvBufferSize {
-		recvBufPool.Put((*[DefaultRecvBufferSize]byte)(b.buf))
-	}
-	b.buf, b.r, b.w = nil, 0, 0
 }
 
 // Len is the number of unread bytes.
@@ -179,9 +183,6 @@ func (b *recvBuf) compact() {
 func (b *recvBuf) resize(size int) {
 	nb := make([]byte, size)
 	n := copy(nb, b.buf[b.r:b.w])
-	if len(b.buf) == DefaultRecvBufferSize {
-		recvBufPool.Put((*[DefaultRecvBufferSize]byte)(b.buf))
-	}
 	b.buf, b.r, b.w = nb, 0, int32(n)
 }
 

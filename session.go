@@ -27,14 +27,17 @@ const (
 // thousands of quiet connections stay cheap.
 type Session struct {
 	svc    *Service
-	conn   port.Conn
 	events lifecycle // the handler: a Handler, or a PacketHandler if packets
 	id     uint64
 
 	// recvEv is the receive, registered again after each completion. For
-	// an accepted connection it first carries the Connect completion.
+	// an accepted connection it first carries the Connect completion; from
+	// that completion on, its Conn is the session's connection.
 	recvEv port.Event
-	recv   recvBuf // owned by the completion context; its limits are svc.recvLimits
+	// recv holds received bytes not yet consumed, owned by the completion
+	// context; its limits are svc.recvLimits. On engines that receive into
+	// their own memory it is nil while no partial packet is held.
+	recv *recvBuf
 
 	mu sync.Mutex // guards the fields below and orders registrations before Close
 	// state is the sessionState and the sending flag (a send is
@@ -127,6 +130,9 @@ func (s *Session) connectClient() (*port.Event, <-chan error) {
 	return &s.ctl.ev, done
 }
 
+// conn is the session's connection, set by its Connect completion.
+func (s *Session) conn() port.Conn { return s.recvEv.Conn }
+
 // ID is the session's number, unique within its service.
 func (s *Session) ID() uint64 { return s.id }
 
@@ -137,10 +143,10 @@ func (s *Session) Service() *Service { return s.svc }
 func (s *Session) Connected() bool { return s.status() == stateConnected }
 
 // LocalAddr is the local address of the connection.
-func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
+func (s *Session) LocalAddr() net.Addr { return s.conn().LocalAddr() }
 
 // RemoteAddr is the peer's address.
-func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+func (s *Session) RemoteAddr() net.Addr { return s.conn().RemoteAddr() }
 
 // Send queues b to be written and returns at once; it is safe from any
 // goroutine. The session holds its own reference to b until the write
@@ -190,7 +196,7 @@ func (s *Session) sendRetained(b *SendBuffer) error {
 	s.out.queued += n
 	if !s.sending() {
 		s.setSending(true)
-		s.conn.Send(&s.out.ev)
+		s.conn().Send(&s.out.ev)
 	}
 	s.mu.Unlock()
 	return nil
@@ -222,7 +228,7 @@ func (s *Session) Disconnect(cause error) {
 	ev := &s.ctl.ev
 	s.mu.Unlock()
 	// Every registration happened under mu while connected, so before this.
-	s.conn.Close(ev)
+	s.conn().Close(ev)
 }
 
 func (s *Session) dispatch(ev *port.Event) {
@@ -247,11 +253,12 @@ func (s *Session) processConnect(ev *port.Event) {
 		s.svc.connectFailed(waiter, ev.Err)
 		return
 	}
-	s.conn = ev.Conn
-	ev.Conn = nil
+	if ev != &s.recvEv { // a client's connect
+		s.recvEv.Conn, ev.Conn = ev.Conn, nil
+	}
 	s.recvEv.Type = port.Recv
 	if !s.svc.admit(s) {
-		s.conn.Close(nil)
+		s.conn().Close(nil)
 		s.svc.connectFailed(waiter, ErrServiceClosed)
 		return
 	}
@@ -272,6 +279,9 @@ func (s *Session) processConnect(ev *port.Event) {
 func (s *Session) registerRecv() {
 	if !s.svc.engineRecvMemory {
 		lim := &s.svc.recvLimits
+		if s.recv == nil {
+			s.recv = newRecvBuf(lim)
+		}
 		s.recv.clean(lim)
 		if s.recv.Free() == 0 && !s.recv.grow(lim) {
 			s.Disconnect(fmt.Errorf("%w: %d unread bytes fill the buffer", ErrRecvOverflow, s.recv.Len()))
@@ -281,7 +291,7 @@ func (s *Session) registerRecv() {
 	}
 	s.mu.Lock()
 	if s.status() == stateConnected {
-		s.conn.Recv(&s.recvEv)
+		s.conn().Recv(&s.recvEv)
 	}
 	s.mu.Unlock()
 }
@@ -321,15 +331,17 @@ func (s *Session) processRecv(ev *port.Event) {
 // consumeData handles bytes received into the engine's memory. While part
 // of a packet is buffered it moves only what completes that packet into the
 // receive buffer; everything else is handled in place, and only an
-// incomplete tail is kept.
+// incomplete tail is kept. The receive buffer exists only while it holds
+// bytes, so that an idle session holds no receive memory.
 func (s *Session) consumeData(data []byte) error {
 	lim := &s.svc.recvLimits
 	for len(data) > 0 && s.Connected() {
-		if s.recv.Len() == 0 {
+		if s.recv == nil {
 			n, need, err := s.consume(data)
-			if err != nil || !s.Connected() {
+			if err != nil || !s.Connected() || n == len(data) {
 				return err
 			}
+			s.recv = newRecvBuf(lim)
 			if !s.recv.write(data[n:], lim) {
 				return fmt.Errorf("%w: %d unconsumed bytes", ErrRecvOverflow, len(data)-n)
 			}
@@ -349,11 +361,19 @@ func (s *Session) consumeData(data []byte) error {
 		if err := s.consumeBuffer(); err != nil {
 			return err
 		}
-	}
-	if s.recv.Len() == 0 {
-		s.recv.free() // an idle session holds no receive memory
+		if s.recv.Len() == 0 {
+			s.freeRecv()
+		}
 	}
 	return nil
+}
+
+// freeRecv gives the receive buffer back.
+func (s *Session) freeRecv() {
+	if s.recv != nil {
+		s.recv.release()
+		s.recv = nil
+	}
 }
 
 // tailWant is how many more bytes complete the buffered header, or else the
@@ -438,7 +458,7 @@ func (s *Session) processSend(ev *port.Event) {
 		o.iov = port.Advance(o.iov, int(ev.N))
 		s.mu.Lock()
 		if s.status() == stateConnected {
-			s.conn.Send(ev)
+			s.conn().Send(ev)
 			s.mu.Unlock()
 			return
 		}
@@ -468,7 +488,7 @@ func (s *Session) processSend(ev *port.Event) {
 	more := len(o.queue) > 0 && s.status() == stateConnected
 	s.setSending(more)
 	if more {
-		s.conn.Send(ev)
+		s.conn().Send(ev)
 	} else if len(o.queue) == 0 {
 		s.out = nil
 		sendStatePool.Put(o)
@@ -491,7 +511,7 @@ func (s *Session) processDisconnect() {
 		o.queue, o.queued = o.queue[:0], 0
 		sendStatePool.Put(o)
 	}
-	s.recv.free()
+	s.freeRecv()
 	s.events.OnDisconnected(s, cause)
 	s.svc.release(s)
 }

@@ -2,6 +2,7 @@ package port
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/netip"
 	"unsafe"
@@ -14,20 +15,21 @@ import (
 // uconn is a connection served by one loop. Its fields belong to the loop's
 // goroutine; other goroutines reach it through the loop's inbox.
 type uconn struct {
-	l    *uloop
-	fd   int32
-	slot uint32
-	gen  uint32
+	l      *uloop
+	fd     int32
+	slot   uint32
+	gen    uint32
+	remote addrPort
 
-	sendMsg   int32 // slot in l.msgs of the send in flight, or -1
-	ops       int32 // operations in the kernel: receive, send, connect
+	sendMsg   int16 // slot in l.msgs of the send in flight, or -1
+	ops       uint8 // operations in the kernel: receive, send, connect
 	recvArmed bool  // a multishot receive is armed
 	closing   bool
-	remote    addrPort
 
-	recvEv  *Event
+	// ev is the owner's receive event until Close, and then its close
+	// event: receives are not delivered once the connection closes.
+	ev      *Event
 	sendEv  *Event
-	closeEv *Event
 	connect *uconnect // while connecting
 
 	// local is the local address, shared by the loop's accepted
@@ -35,28 +37,26 @@ type uconn struct {
 	local *netip.AddrPort
 }
 
-// addrPort is an IP address and port in 20 bytes (a netip.AddrPort takes
-// 32), so that an idle connection stays small.
+// sendMsg slots must fit uconn.sendMsg.
+var _ [math.MaxInt16 - (sendMsgSlots - 1)]struct{}
+
+// addrPort is an IP address and port in 18 bytes (a netip.AddrPort takes
+// 32), so that an idle connection stays small. IPv4 addresses are kept
+// IPv4-mapped; the zero addrPort, with port 0, is no address.
 type addrPort struct {
-	ip   [16]byte // IPv6, or IPv4 in the last four bytes
+	ip   [16]byte
 	port uint16
-	is4  bool
-	ok   bool
 }
 
 func compactAddr(ap netip.AddrPort) addrPort {
-	return addrPort{ip: ap.Addr().As16(), port: ap.Port(), is4: ap.Addr().Is4(), ok: ap.IsValid()}
+	return addrPort{ip: ap.Addr().As16(), port: ap.Port()}
 }
 
 func (a *addrPort) addrPort() netip.AddrPort {
-	if !a.ok {
+	if a.port == 0 {
 		return netip.AddrPort{}
 	}
-	ip := netip.AddrFrom16(a.ip)
-	if a.is4 {
-		ip = ip.Unmap()
-	}
-	return netip.AddrPortFrom(ip, a.port)
+	return netip.AddrPortFrom(netip.AddrFrom16(a.ip).Unmap(), a.port)
 }
 
 // uconnect is what a client connection needs only while it connects.
@@ -90,16 +90,15 @@ func (c *uconn) RemoteAddr() net.Addr { return tcpAddr(c.remote.addrPort()) }
 func (c *uconn) learnAddrs(accepted bool) {
 	local := c.l.sockname(unix.SYS_GETSOCKNAME, c.fd)
 	c.remote = compactAddr(c.l.sockname(unix.SYS_GETPEERNAME, c.fd))
-	if !accepted {
-		c.local = &local
-		return
-	}
-	c.local = c.l.locals[local]
-	if c.local == nil {
-		c.local = &local
-		if len(c.l.locals) < maxLocalAddrs {
-			c.l.locals[local] = c.local
+	if accepted {
+		if c.local = c.l.locals[local]; c.local != nil {
+			return
 		}
+	}
+	c.local = new(netip.AddrPort)
+	*c.local = local
+	if accepted && len(c.l.locals) < maxLocalAddrs {
+		c.l.locals[local] = c.local
 	}
 }
 
@@ -144,14 +143,15 @@ func (c *uconn) Post(ev *Event) { ev.Owner.Dispatch(ev) }
 // Recv implements Conn. It is called from the connection's completions, on
 // the loop, and arms a multishot receive unless one is armed.
 func (c *uconn) Recv(ev *Event) {
-	c.recvEv = ev
-	if !c.recvArmed && !c.closing {
-		c.armRecv()
+	if c.closing {
+		return
 	}
+	c.ev = ev
+	c.armRecv()
 }
 
 func (c *uconn) armRecv() {
-	if c.recvArmed || c.closing || c.recvEv == nil {
+	if c.recvArmed || c.closing || c.ev == nil {
 		return
 	}
 	s := c.l.sqe()
@@ -196,7 +196,7 @@ func (c *uconn) received(cqe *uring.CQE) {
 }
 
 func (c *uconn) deliverRecv(data []byte, err error) {
-	ev := c.recvEv
+	ev := c.ev
 	if ev == nil {
 		return
 	}
@@ -237,7 +237,7 @@ func (c *uconn) startSend(ev *Event) {
 	s := c.l.sqe()
 	s.PrepSendmsg(int(c.fd), &m.hdr, unix.MSG_NOSIGNAL)
 	s.UserData = c.ud(opSend)
-	c.sendMsg = int32(i)
+	c.sendMsg = int16(i)
 	c.ops++
 }
 
@@ -264,7 +264,7 @@ func (c *uconn) startClose(ev *Event) {
 		return
 	}
 	c.closing = true
-	c.closeEv = ev
+	c.ev = ev
 	unix.Shutdown(int(c.fd), unix.SHUT_RDWR)
 	if c.recvArmed {
 		c.l.cancel(c.ud(opRecv))
@@ -282,8 +282,8 @@ func (c *uconn) maybeFinishClose() {
 	unix.Close(int(c.fd))
 	c.fd = -1
 	c.l.removeConn(c)
-	if ev := c.closeEv; ev != nil {
-		c.closeEv = nil
+	if ev := c.ev; ev != nil {
+		c.ev = nil
 		ev.N, ev.Err = 0, nil
 		ev.Owner.Dispatch(ev)
 	}
