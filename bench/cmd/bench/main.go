@@ -532,7 +532,7 @@ const benchmarksIntro = `# servercore benchmarks
 servercore measured side by side with the Go networking libraries people use
 today, on this project's machine, with one command:
 
-    cd bench && go run ./cmd/bench            # full run: 15 scenarios × 5 servers × 3 rounds, about 18 minutes
+    cd bench && go run ./cmd/bench            # full run: 16 scenarios × 5 servers × 3 rounds, about 22 minutes
     cd bench && go run ./cmd/bench --quick    # 6 scenarios, 1 round, about 90 s, for development
     go -C bench run ./cmd/bench --quick       # the same from the repository root
 
