@@ -100,6 +100,7 @@ const (
 	opClose
 	opListen
 	opUnlisten
+	opAdopt
 	opConnectCancel
 	opStop
 )
@@ -121,6 +122,7 @@ const genMask = 1<<24 - 1
 // uop is a request to a loop from any goroutine.
 type uop struct {
 	kind uint8
+	fd   int32 // opAdopt: the accepted connection
 	c    *uconn
 	ev   *Event
 	l    *uringListener
@@ -176,7 +178,7 @@ type uloop struct {
 
 	conns     []*uconn // by slot; nil when free
 	freeSlots []freeSlot
-	listeners []*loopListener // by listener slot in this loop
+	listeners []*loopListener // by listener slot, on the loop that accepts
 	cqes      []uring.CQE
 	rearm     []*uconn                           // multishot receives that ran out of buffers
 	sa        unix.RawSockaddrAny                // scratch for getsockname and getpeername
@@ -313,6 +315,9 @@ func (l *uloop) drain() {
 			l.listen(op.l)
 		case opUnlisten:
 			l.unlisten(op.l)
+		case opAdopt:
+			l.adopt(op.l, int(op.fd))
+			op.l.release()
 		case opStop:
 			l.stopping = true
 		}

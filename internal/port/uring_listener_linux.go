@@ -15,26 +15,28 @@ import (
 // failed accept (out of descriptors, say), so the failure does not spin.
 const acceptRetryDelay = 10 * time.Millisecond
 
-// uringListener is one listening socket with a multishot accept armed on
-// every loop; each loop dispatches its accepts to its own copy of the event.
+// uringListener is one listening socket. One loop accepts on it with a
+// multishot accept and hands the accepted connections to the loops in
+// turn, so that every loop serves its share: armed on every loop, the
+// kernel would wake only one of them for every connection.
 type uringListener struct {
 	e    *Uring
 	fd   int
 	addr net.Addr
-	ev   *Event
+	lp   *uloop  // the loop that accepts
+	evs  []Event // by loop: its copy of the accept event, for its connections
 
 	mu      sync.Mutex
-	open    int // loops where the accept is still armed or waiting to retry
+	busy    int // the accept (until it ends) and connections on their way to a loop
 	closing bool
 	done    chan struct{}
 	once    sync.Once
 }
 
-// loopListener is a listener's state in one loop.
+// loopListener is the accepting loop's state of a listener.
 type loopListener struct {
 	l     *uringListener
-	ev    Event // this loop's copy of the accept event
-	retry bool  // a retry timeout is pending instead of an armed accept
+	retry bool // a retry timeout is pending instead of an armed accept
 }
 
 // Listen implements Engine.
@@ -58,26 +60,28 @@ func (e *Uring) Listen(network, addr string, ev *Event) (Listener, error) {
 		return nil, err
 	}
 	unix.CloseOnExec(fd)
-	l := &uringListener{e: e, fd: fd, addr: laddr, ev: ev, open: len(e.loops), done: make(chan struct{})}
-	for _, lp := range e.loops {
-		lp.post(uop{kind: opListen, l: l})
+	l := &uringListener{e: e, fd: fd, addr: laddr, busy: 1, done: make(chan struct{})}
+	l.evs = make([]Event, len(e.loops))
+	for i := range l.evs {
+		l.evs[i] = *ev
 	}
+	l.lp = e.loops[int(e.next.Add(1))%len(e.loops)]
+	l.lp.post(uop{kind: opListen, l: l})
 	return l, nil
 }
 
 // Addr implements Listener.
 func (l *uringListener) Addr() net.Addr { return l.addr }
 
-// Close implements Listener: it cancels the accepts on every loop and waits
-// until they have ended, then closes the socket.
+// Close implements Listener: it cancels the accept and waits until it has
+// ended and every accepted connection reached its loop, then closes the
+// socket.
 func (l *uringListener) Close() error {
 	l.once.Do(func() {
 		l.mu.Lock()
 		l.closing = true
 		l.mu.Unlock()
-		for _, lp := range l.e.loops {
-			lp.post(uop{kind: opUnlisten, l: l})
-		}
+		l.lp.post(uop{kind: opUnlisten, l: l})
 	})
 	<-l.done
 	return nil
@@ -89,12 +93,18 @@ func (l *uringListener) isClosing() bool {
 	return l.closing
 }
 
-// loopDone records that one loop stopped accepting; the last closes the
-// socket.
-func (l *uringListener) loopDone() {
+// hold counts a connection on its way to a loop, and release one, or the
+// end of the accept; the last release closes the socket.
+func (l *uringListener) hold() {
 	l.mu.Lock()
-	l.open--
-	last := l.open == 0
+	l.busy++
+	l.mu.Unlock()
+}
+
+func (l *uringListener) release() {
+	l.mu.Lock()
+	l.busy--
+	last := l.busy == 0
 	l.mu.Unlock()
 	if last {
 		unix.Close(l.fd)
@@ -104,7 +114,7 @@ func (l *uringListener) loopDone() {
 
 // listen arms the listener's accept on this loop.
 func (lp *uloop) listen(l *uringListener) {
-	ll := &loopListener{l: l, ev: *l.ev}
+	ll := &loopListener{l: l}
 	slot := len(lp.listeners)
 	for i, x := range lp.listeners {
 		if x == nil {
@@ -130,7 +140,7 @@ func (ll *loopListener) arm(lp *uloop, slot uint32) {
 	ll.retry = false
 }
 
-// unlisten cancels the listener's accept on this loop.
+// unlisten cancels the listener's accept.
 func (lp *uloop) unlisten(l *uringListener) {
 	for slot, ll := range lp.listeners {
 		if ll == nil || ll.l != l {
@@ -150,7 +160,7 @@ func (lp *uloop) endListen(slot uint32) {
 	for len(lp.listeners) > 0 && lp.listeners[len(lp.listeners)-1] == nil {
 		lp.listeners = lp.listeners[:len(lp.listeners)-1]
 	}
-	ll.l.loopDone()
+	ll.l.release()
 }
 
 // complete handles an accept completion, or the end of a retry delay.
@@ -164,20 +174,11 @@ func (ll *loopListener) complete(lp *uloop, slot uint32, kind uint8, cqe *uring.
 		}
 		return
 	}
-	ev := &ll.ev
 	switch {
-	case cqe.Res >= 0 && closing:
-		unix.Close(int(cqe.Res))
 	case cqe.Res >= 0:
-		fd := int(cqe.Res)
-		setNoDelay(fd)
-		c := &uconn{l: lp, fd: int32(fd), sendMsg: -1}
-		c.learnAddrs(true)
-		lp.addConn(c)
-		ev.Conn, ev.N, ev.Err = c, 0, nil
-		ev.Owner.Dispatch(ev)
-		ev.Conn = nil
+		ll.l.handOff(lp, int(cqe.Res))
 	case cqe.Res != -int32(unix.ECANCELED) && !closing:
+		ev := &ll.l.evs[lp.id]
 		ev.Conn, ev.N, ev.Err = nil, 0, errnoErr("accept", cqe.Res)
 		ev.Owner.Dispatch(ev)
 	}
@@ -197,4 +198,32 @@ func (ll *loopListener) complete(lp *uloop, slot uint32, kind uint8, cqe *uring.
 	default:
 		ll.arm(lp, slot)
 	}
+}
+
+// handOff gives an accepted connection to the next loop in turn.
+func (l *uringListener) handOff(from *uloop, fd int) {
+	to := l.e.loops[int(l.e.next.Add(1))%len(l.e.loops)]
+	if to == from {
+		to.adopt(l, fd)
+		return
+	}
+	l.hold()
+	to.post(uop{kind: opAdopt, l: l, fd: int32(fd)})
+}
+
+// adopt serves an accepted connection on this loop and completes the
+// listener's accept event with it, unless the listener is closing.
+func (lp *uloop) adopt(l *uringListener, fd int) {
+	if l.isClosing() {
+		unix.Close(fd)
+		return
+	}
+	setNoDelay(fd)
+	c := &uconn{l: lp, fd: int32(fd), sendMsg: -1}
+	c.learnAddrs(true)
+	lp.addConn(c)
+	ev := &l.evs[lp.id]
+	ev.Conn, ev.N, ev.Err = c, 0, nil
+	ev.Owner.Dispatch(ev)
+	ev.Conn = nil
 }
