@@ -132,7 +132,8 @@ type uop struct {
 const (
 	ringEntries  = 1024
 	cqEntries    = 8192
-	recvBufCount = 512 // provided buffers per loop: sized by traffic, not by connections
+	recvBufFirst = 64   // receive buffers a loop provides at first
+	recvBufMax   = 4096 // and at most, doubling when receives run out
 	recvBufSize  = 4096
 	sendMsgSlots = 1 << 15 // sends in flight per loop
 	sendIovecs   = 64      // buffers per gathered send; more go in the next round
@@ -216,7 +217,7 @@ func (l *uloop) init() error {
 	if l.ring, err = uring.New(uring.Options{Entries: ringEntries, CQEntries: cqEntries}); err != nil {
 		return err
 	}
-	if l.bufs, err = l.ring.NewBufRing(0, recvBufCount, recvBufSize); err != nil {
+	if l.bufs, err = l.ring.NewBufRing(0, recvBufMax, recvBufSize, recvBufFirst); err != nil {
 		return err
 	}
 	if l.msgs, err = uring.NewSlab[sendMsg](sendMsgSlots); err != nil {
@@ -367,6 +368,10 @@ func (l *uloop) reap() {
 	if l.recycled {
 		l.bufs.Publish()
 		l.recycled = false
+	}
+	if len(l.rearm) > 0 {
+		// Receives ran out of buffers: the traffic wants more of them.
+		l.bufs.Provide(l.bufs.Provided())
 	}
 	for i, c := range l.rearm {
 		c.armRecv()

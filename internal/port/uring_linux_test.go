@@ -101,3 +101,100 @@ func TestUringAcceptSpreads(t *testing.T) {
 		}
 	}
 }
+
+// recvTotal is an Owner that accepts connections, receives on them and
+// counts the bytes. Its first accept waits for hold to close, so that the
+// other connections are accepted together, with their data waiting.
+type recvTotal struct {
+	hold  chan struct{}
+	got   chan int
+	mu    sync.Mutex
+	conns []Conn
+	bytes int
+}
+
+func (o *recvTotal) Dispatch(ev *Event) {
+	if ev.Conn == nil {
+		return
+	}
+	o.mu.Lock()
+	o.conns = append(o.conns, ev.Conn)
+	first := len(o.conns) == 1
+	o.mu.Unlock()
+	if first {
+		<-o.hold
+	}
+	ev.Conn.Recv(&Event{Type: Recv, Owner: &recvConn{o: o, c: ev.Conn}})
+}
+
+func (o *recvTotal) Gather(*Event) [][]byte { return nil }
+
+type recvConn struct {
+	o *recvTotal
+	c Conn
+}
+
+func (r *recvConn) Dispatch(ev *Event) {
+	if ev.Err != nil || ev.N == 0 {
+		return
+	}
+	r.o.mu.Lock()
+	r.o.bytes += int(ev.N)
+	n := r.o.bytes
+	r.o.mu.Unlock()
+	r.o.got <- n
+	r.c.Recv(ev)
+}
+
+func (r *recvConn) Gather(*Event) [][]byte { return nil }
+
+// TestUringRecvBuffersGrow: a loop provides few receive buffers at first
+// and more when receives run out of them; nothing received is lost.
+func TestUringRecvBuffersGrow(t *testing.T) {
+	if err := ProbeUring(); err != nil {
+		t.Skipf("io_uring unavailable: %v", err)
+	}
+	const conns, size = 4 * recvBufFirst, 1000
+	eng, err := NewUring(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := eng.(*Uring)
+	o := &recvTotal{hold: make(chan struct{}), got: make(chan int, 4*conns)}
+	ln, err := e.Listen("tcp", "127.0.0.1:0", &Event{Type: Accept, Owner: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := make([]net.Conn, conns)
+	for i := range clients {
+		if clients[i], err = net.Dial("tcp", ln.Addr().String()); err != nil {
+			t.Fatal(err)
+		}
+		defer clients[i].Close()
+	}
+	msg := make([]byte, size)
+	for _, c := range clients {
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(o.hold) // the loop was held in the first accept: the rest waits in the kernel
+	deadline := time.After(10 * time.Second)
+	for n := 0; n < conns*size; {
+		select {
+		case n = <-o.got:
+		case <-deadline:
+			t.Fatalf("received %d of %d bytes", n, conns*size)
+		}
+	}
+	o.mu.Lock()
+	for _, c := range o.conns {
+		c.Close(nil)
+	}
+	o.mu.Unlock()
+	ln.Close()
+	e.Close()
+	if p := e.loops[0].bufs.Provided(); p <= recvBufFirst {
+		t.Errorf("%d receives at once, %d buffers provided: the pool did not grow from %d", conns, p, recvBufFirst)
+	}
+}

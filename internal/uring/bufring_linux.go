@@ -44,25 +44,29 @@ const (
 // BufRing is a provided-buffer ring (IORING_REGISTER_PBUF_RING): a pool of
 // equal buffers from which the kernel takes one for each completion of a
 // receive with IOSQE_BUFFER_SELECT in its group. The ring and the pool are
-// mapped outside the Go heap. Use a BufRing from the goroutine that uses
-// its Ring.
+// mapped outside the Go heap, and a buffer's memory is touched only once it
+// has been provided, so a pool can be mapped for the most traffic it may
+// meet and provided as the traffic comes. Use a BufRing from the goroutine
+// that uses its Ring.
 type BufRing struct {
-	ring    *Ring
-	group   uint16
-	mask    uint16
-	tail    uint16 // local tail; Publish makes it the kernel's
-	size    int
-	mem     []byte // the ring of bufEntry
-	pool    []byte // count*size bytes of buffers
-	entries []bufEntry
+	ring     *Ring
+	group    uint16
+	mask     uint16
+	tail     uint16 // local tail; Publish makes it the kernel's
+	size     int
+	provided int    // buffers 0 to provided-1 have been handed out
+	mem      []byte // the ring of bufEntry
+	pool     []byte // count*size bytes of buffers
+	entries  []bufEntry
 }
 
-// NewBufRing registers a buffer group of count buffers of size bytes each
-// and hands all of them to the kernel. count must be a power of two, at
-// most 32768; buffer ids are 0 to count-1.
-func (r *Ring) NewBufRing(group uint16, count, size int) (*BufRing, error) {
-	if count <= 0 || count > 1<<15 || count&(count-1) != 0 || size <= 0 || size > 1<<31-1 {
-		return nil, fmt.Errorf("uring: NewBufRing(%d buffers of %d bytes): count must be a power of two up to 32768, size positive", count, size)
+// NewBufRing registers a buffer group with room for count buffers of size
+// bytes each and hands the first provide of them to the kernel (Provide
+// hands more). count must be a power of two, at most 32768; buffer ids are
+// 0 to count-1.
+func (r *Ring) NewBufRing(group uint16, count, size, provide int) (*BufRing, error) {
+	if count <= 0 || count > 1<<15 || count&(count-1) != 0 || size <= 0 || size > 1<<31-1 || provide < 0 || provide > count {
+		return nil, fmt.Errorf("uring: NewBufRing(%d buffers of %d bytes, %d provided): count must be a power of two up to 32768, size positive, provided at most count", count, size, provide)
 	}
 	const prot = unix.PROT_READ | unix.PROT_WRITE
 	const flags = unix.MAP_PRIVATE | unix.MAP_ANONYMOUS
@@ -94,13 +98,25 @@ func (r *Ring) NewBufRing(group uint16, count, size int) (*BufRing, error) {
 		pool:    pool,
 		entries: unsafe.Slice((*bufEntry)(unsafe.Pointer(&mem[0])), count),
 	}
-	for id := range count {
-		b.Recycle(uint16(id))
-	}
-	b.Publish()
+	b.Provide(provide)
 	r.bufRings = append(r.bufRings, b)
 	return b, nil
 }
+
+// Provide hands up to n buffers the kernel never had to it, and returns
+// how many it handed (fewer once the pool is all provided).
+func (b *BufRing) Provide(n int) int {
+	n = min(n, len(b.entries)-b.provided)
+	for range n {
+		b.Recycle(uint16(b.provided))
+		b.provided++
+	}
+	b.Publish()
+	return n
+}
+
+// Provided returns how many buffers have been handed to the kernel.
+func (b *BufRing) Provided() int { return b.provided }
 
 // Group returns the buffer group id, for PrepRecvMultishot.
 func (b *BufRing) Group() uint16 { return b.group }

@@ -25,7 +25,7 @@ func TestMultishotRecvBufRing(t *testing.T) {
 	r := newRing(t, Options{})
 	sfd, client := tcpPair(t)
 	const group, count, size = 7, 4, 64
-	b, err := r.NewBufRing(group, count, size)
+	b, err := r.NewBufRing(group, count, size, count)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestMultishotRecvBufRing(t *testing.T) {
 func TestMultishotRecvEOF(t *testing.T) {
 	r := newRing(t, Options{})
 	sfd, client := tcpPair(t)
-	b, err := r.NewBufRing(1, 8, 128)
+	b, err := r.NewBufRing(1, 8, 128, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,19 +116,60 @@ func TestMultishotRecvEOF(t *testing.T) {
 
 func TestBufRingArgs(t *testing.T) {
 	r := newRing(t, Options{})
-	for _, c := range [][2]int{{0, 64}, {3, 64}, {1 << 16, 64}, {4, 0}} {
-		if _, err := r.NewBufRing(2, c[0], c[1]); err == nil {
-			t.Errorf("NewBufRing(%d, %d) accepted", c[0], c[1])
+	for _, c := range [][3]int{{0, 64, 0}, {3, 64, 0}, {1 << 16, 64, 0}, {4, 0, 0}, {4, 64, 5}, {4, 64, -1}} {
+		if _, err := r.NewBufRing(2, c[0], c[1], c[2]); err == nil {
+			t.Errorf("NewBufRing(%d, %d, %d) accepted", c[0], c[1], c[2])
 		}
 	}
-	b, err := r.NewBufRing(3, 2, 16)
+	b, err := r.NewBufRing(3, 2, 16, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.NewBufRing(3, 2, 16); err == nil {
+	if _, err := r.NewBufRing(3, 2, 16, 2); err == nil {
 		t.Error("registered buffer group 3 twice")
 	}
 	_ = b // closed by the ring's Close
+}
+
+// TestBufRingProvide: a pool provided in part runs out at what was
+// provided, and Provide hands the kernel buffers it never had, up to the
+// pool's size.
+func TestBufRingProvide(t *testing.T) {
+	r := newRing(t, Options{})
+	sfd, client := tcpPair(t)
+	const group, count, size = 4, 4, 64
+	b, err := r.NewBufRing(group, count, size, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm := func() {
+		s := sqe(t, r)
+		s.PrepRecvMultishot(sfd, group, 0)
+		s.UserData = 70
+		submit(t, r)
+	}
+	arm()
+	write(t, client, []byte("first"))
+	if id := recvData(t, b, waitCQE(t, r), "first", true); id != 0 {
+		t.Fatalf("first receive in buffer %d, want 0", id)
+	}
+	write(t, client, []byte("second"))
+	if c := waitCQE(t, r); c.Res != -int32(unix.ENOBUFS) || c.More() {
+		t.Fatalf("one buffer provided, second receive: %+v (%v), want ENOBUFS", c, c.Err())
+	}
+	if n := b.Provide(2); n != 2 || b.Provided() != 3 {
+		t.Fatalf("Provide(2) = %d, provided %d; want 2 and 3", n, b.Provided())
+	}
+	arm()
+	if id := recvData(t, b, waitCQE(t, r), "second", true); id != 1 {
+		t.Fatalf("second receive in buffer %d, want 1, the first newly provided", id)
+	}
+	if n := b.Provide(5); n != 1 || b.Provided() != count {
+		t.Fatalf("Provide(5) with one left = %d, provided %d; want 1 and %d", n, b.Provided(), count)
+	}
+	if n := b.Provide(1); n != 0 {
+		t.Fatalf("Provide on a fully provided pool = %d, want 0", n)
+	}
 }
 
 // TestBufRingWrap runs more buffers through a ring than its 16-bit tail
@@ -136,7 +177,7 @@ func TestBufRingArgs(t *testing.T) {
 func TestBufRingWrap(t *testing.T) {
 	r := newRing(t, Options{CQEntries: 4096})
 	sfd, client := tcpPair(t)
-	b, err := r.NewBufRing(9, 256, 1) // one byte per buffer: one buffer per byte
+	b, err := r.NewBufRing(9, 256, 1, 256) // one byte per buffer: one buffer per byte
 	if err != nil {
 		t.Fatal(err)
 	}

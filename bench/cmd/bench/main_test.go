@@ -22,7 +22,7 @@ func TestSelectPeers(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	full := plan(false, time.Second, 3*time.Second)
-	if len(full) != 15 {
+	if len(full) != 16 {
 		t.Fatalf("full plan has %d scenarios", len(full))
 	}
 	quick := plan(true, time.Second, time.Second)
