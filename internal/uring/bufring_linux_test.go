@@ -32,12 +32,7 @@ func TestMultishotRecvBufRing(t *testing.T) {
 	if b.Group() != group || b.Size() != size || len(b.Buf(count-1)) != size {
 		t.Fatalf("group %d, size %d", b.Group(), b.Size())
 	}
-	arm := func() {
-		s := sqe(t, r)
-		s.PrepRecvMultishot(sfd, group, 0)
-		s.UserData = 50
-		submit(t, r)
-	}
+	arm := func() { armRecv(t, r, sfd, group, 50) }
 	arm()
 
 	// One send at a time, each into its own buffer; none recycled.
@@ -142,12 +137,7 @@ func TestBufRingProvide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	arm := func() {
-		s := sqe(t, r)
-		s.PrepRecvMultishot(sfd, group, 0)
-		s.UserData = 70
-		submit(t, r)
-	}
+	arm := func() { armRecv(t, r, sfd, group, 70) }
 	arm()
 	write(t, client, []byte("first"))
 	if id := recvData(t, b, waitCQE(t, r), "first", true); id != 0 {

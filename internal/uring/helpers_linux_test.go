@@ -198,3 +198,12 @@ func write(t *testing.T, fd int, b []byte) {
 		t.Fatalf("write: %d, %v", n, err)
 	}
 }
+
+// armRecv submits a multishot receive on fd with buffers of group.
+func armRecv(t *testing.T, r *Ring, fd int, group uint16, ud uint64) {
+	t.Helper()
+	s := sqe(t, r)
+	s.PrepRecvMultishot(fd, group, 0)
+	s.UserData = ud
+	submit(t, r)
+}
