@@ -37,17 +37,18 @@ func chooseBackend(backend string) (name, why string, err error) {
 	return "", "", fmt.Errorf("%w: unknown backend %q (want auto, std, uring or iocp)", ErrBackendUnavailable, backend)
 }
 
-// newEngine starts the engine chooseBackend named.
-func newEngine(name string) (port.Engine, error) {
+// newEngine starts the engine chooseBackend named, with threads I/O
+// threads where it has them (0: GOMAXPROCS).
+func newEngine(name string, threads int) (port.Engine, error) {
 	switch name {
 	case "uring":
-		e, err := port.NewUring(0)
+		e, err := port.NewUring(threads)
 		if err != nil {
 			return nil, fmt.Errorf("%w: uring: %w", ErrBackendUnavailable, err)
 		}
 		return e, nil
 	case "iocp":
-		e, err := port.NewIOCP(0, 0)
+		e, err := port.NewIOCP(threads, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%w: iocp: %w", ErrBackendUnavailable, err)
 		}

@@ -551,6 +551,51 @@ func TestUringUnavailableAtStart(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Client sessions
 
+// TestIOThreads runs echo traffic on servers and clients whose engines have
+// one I/O thread and more threads than this machine has cores: every
+// session's packets come back, whatever the engine makes of the setting.
+func TestIOThreads(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		for _, threads := range []int{1, runtime.NumCPU() + 1} {
+			t.Run(fmt.Sprint(threads), func(t *testing.T) {
+				const n = 12
+				srv := newTestApp()
+				cfg := srv.configFor(backend)
+				cfg.IOThreads = threads
+				svc := startServer(t, srv, cfg)
+				capp := newTestApp()
+				ccfg := capp.configFor(backend)
+				ccfg.IOThreads = threads
+				cl, err := NewClientService(svc.Addr().String(), n, ccfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { stopService(t, cl); capp.check(t, true) })
+				ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+				defer cancel()
+				if err := cl.Start(ctx); err != nil {
+					t.Fatalf("client Start: %v", err)
+				}
+				for _, ts := range capp.all() {
+					for i := range 10 {
+						if err := ts.s.SendPacket(uint16(i), payloadOf(i, 16*i)); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				waitFor(t, waitLong, "10 packets back on every client session", func() bool {
+					for _, ts := range capp.all() {
+						if ts.packets.Load() < 10 {
+							return false
+						}
+					}
+					return len(capp.all()) == n
+				})
+			})
+		}
+	})
+}
+
 // TestClientStopBusy stops a client service while its sessions play
 // ping-pong with an echo server as fast as they can: Stop returns, every
 // client session ends once with ErrServiceClosed, every server session ends

@@ -28,6 +28,12 @@ type Config struct {
 	// Backend chooses the engine: "auto" (the default), "std", "uring" or
 	// "iocp". Auto picks the best engine available on this system.
 	Backend string
+	// IOThreads is how many threads the engine completes I/O on: the uring
+	// engine's loops, each a ring on a thread of its own, or the iocp
+	// engine's workers (default GOMAXPROCS). The std engine, a goroutine
+	// per connection, ignores it. Fewer threads than cores leave cores to
+	// the game and gather more completions per wake-up.
+	IOThreads int
 	// MaxSessions bounds the sessions alive at once (default
 	// DefaultMaxSessions). A server closes further connections at once; a
 	// client's Connect returns ErrMaxSessions.
@@ -87,6 +93,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("servercore: SendQueueLimit %d is negative", c.SendQueueLimit)
 	case c.RecvBufferSize < 0:
 		return c, fmt.Errorf("servercore: RecvBufferSize %d is negative", c.RecvBufferSize)
+	case c.IOThreads < 0:
+		return c, fmt.Errorf("servercore: IOThreads %d is negative", c.IOThreads)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -144,7 +144,7 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.mu.Unlock()
 		return errors.New("servercore: service already started")
 	}
-	engine, err := newEngine(svc.backend)
+	engine, err := newEngine(svc.backend, svc.cfg.IOThreads)
 	if err != nil {
 		svc.mu.Unlock()
 		return err
