@@ -106,15 +106,16 @@ func TestConformanceEngines(t *testing.T) {
 }
 
 // startClient starts a client service of app connecting n sessions to
-// target on backend. Cleanup stops it and checks the app.
-func startClient(t testing.TB, app *testApp, backend, target string, n int) *Service {
+// target with cfg, which names its backend. Cleanup stops it and checks
+// the app.
+func startClient(t testing.TB, app *testApp, cfg Config, target string, n int) *Service {
 	t.Helper()
-	cl, err := NewClientService(target, n, app.configFor(backend))
+	cl, err := NewClientService(target, n, cfg)
 	if err != nil {
 		t.Fatalf("NewClientService: %v", err)
 	}
-	if cl.Backend() != backend {
-		t.Fatalf("client runs on %q, want %q", cl.Backend(), backend)
+	if cl.Backend() != cfg.Backend {
+		t.Fatalf("client runs on %q, want %q", cl.Backend(), cfg.Backend)
 	}
 	t.Cleanup(func() { stopService(t, cl); app.check(t, true) })
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
@@ -566,16 +567,7 @@ func TestIOThreads(t *testing.T) {
 				capp := newTestApp()
 				ccfg := capp.configFor(backend)
 				ccfg.IOThreads = threads
-				cl, err := NewClientService(svc.Addr().String(), n, ccfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { stopService(t, cl); capp.check(t, true) })
-				ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-				defer cancel()
-				if err := cl.Start(ctx); err != nil {
-					t.Fatalf("client Start: %v", err)
-				}
+				startClient(t, capp, ccfg, svc.Addr().String(), n)
 				for _, ts := range capp.all() {
 					for i := range 10 {
 						if err := ts.s.SendPacket(uint16(i), payloadOf(i, 16*i)); err != nil {
@@ -610,7 +602,7 @@ func TestClientStopBusy(t *testing.T) {
 		capp.onPacket = func(ts *testSession, id uint16, payload []byte) {
 			ts.s.SendPacket(id, payload) // and the server echoes it back
 		}
-		cl := startClient(t, capp, backend, svc.Addr().String(), n)
+		cl := startClient(t, capp, capp.configFor(backend), svc.Addr().String(), n)
 		for _, ts := range capp.all() {
 			for i := range inflight {
 				if err := ts.s.SendPacket(uint16(i), payloadOf(i, 64*i)); err != nil {

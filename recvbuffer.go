@@ -30,12 +30,13 @@ func newRecvLimits(size, minFree, maxSize int) recvLimits {
 	return recvLimits{min: int32(clamp(minFree, 1, size)), max: int32(max(maxSize, size)), size: int32(size)}
 }
 
-// recvBufPool keeps sessions' receive buffers of the default size, which
-// sessions on engines with receive memory of their own take and give back
-// as partial packets come and go.
+// recvBufPool keeps sessions' receive buffers of the default size: on
+// engines with receive memory of their own, sessions take one and give it
+// back as partial packets come and go.
 var recvBufPool = sync.Pool{New: func() any { return &recvBuf{buf: make([]byte, DefaultRecvBufferSize)} }}
 
-// newRecvBuf returns an empty buffer of lim's starting size.
+// newRecvBuf returns an empty buffer of lim's starting size, its memory
+// allocated.
 func newRecvBuf(lim *recvLimits) *recvBuf {
 	if lim.size == DefaultRecvBufferSize {
 		return recvBufPool.Get().(*recvBuf)
@@ -60,11 +61,19 @@ func NewRecvBuffer(size, minFree, maxSize int) *RecvBuffer {
 }
 
 // WriteSlice returns the free space at the write cursor.
-func (b *RecvBuffer) WriteSlice() []byte { return b.writeSlice(&b.lim) }
+func (b *RecvBuffer) WriteSlice() []byte {
+	b.alloc()
+	return b.writeSlice()
+}
 
 // Write appends p, compacting and growing up to the capacity limit. It
 // reports false, changing nothing, if the unread bytes would exceed it.
-func (b *RecvBuffer) Write(p []byte) bool { return b.write(p, &b.lim) }
+func (b *RecvBuffer) Write(p []byte) bool {
+	if len(p) > 0 && b.Len()+len(p) <= int(b.lim.max) {
+		b.alloc()
+	}
+	return b.write(p, &b.lim)
+}
 
 // Clean rewinds the cursors when everything was read, and otherwise moves the
 // unread bytes to the front only when the free space is below one packet's
@@ -74,15 +83,25 @@ func (b *RecvBuffer) Clean() { b.clean(&b.lim) }
 // Reserve makes room for n unread bytes in one contiguous run from the read
 // cursor, compacting and growing up to the capacity limit. It reports false
 // if n exceeds the limit.
-func (b *RecvBuffer) Reserve(n int) bool { return b.reserve(n, &b.lim) }
+func (b *RecvBuffer) Reserve(n int) bool {
+	if n > int(b.lim.max) {
+		return false
+	}
+	b.alloc()
+	return b.reserve(n, &b.lim)
+}
 
 // Grow doubles the capacity, within the limit, and reports whether it could.
-func (b *RecvBuffer) Grow() bool { return b.grow(&b.lim) }
+func (b *RecvBuffer) Grow() bool {
+	b.alloc()
+	return b.grow(&b.lim)
+}
 
-// alloc allocates the buffer's memory on first use.
-func (b *recvBuf) alloc(lim *recvLimits) {
+// alloc allocates the buffer's memory on first use; a session's buffer has
+// its memory from newRecvBuf.
+func (b *RecvBuffer) alloc() {
 	if b.buf == nil {
-		b.buf = make([]byte, lim.size)
+		b.buf = make([]byte, b.lim.size)
 	}
 }
 
@@ -119,10 +138,7 @@ func (b *recvBuf) OnWrite(n int) bool {
 	return true
 }
 
-func (b *recvBuf) writeSlice(lim *recvLimits) []byte {
-	b.alloc(lim)
-	return b.buf[b.w:]
-}
+func (b *recvBuf) writeSlice() []byte { return b.buf[b.w:] }
 
 func (b *recvBuf) write(p []byte, lim *recvLimits) bool {
 	n := b.Len() + len(p)
@@ -132,7 +148,6 @@ func (b *recvBuf) write(p []byte, lim *recvLimits) bool {
 	if len(p) == 0 {
 		return true
 	}
-	b.alloc(lim)
 	if b.Free() < len(p) {
 		b.reserve(max(n, min(2*len(b.buf), int(lim.max))), lim)
 	}
@@ -154,7 +169,6 @@ func (b *recvBuf) reserve(n int, lim *recvLimits) bool {
 	if n > int(lim.max) {
 		return false
 	}
-	b.alloc(lim)
 	if len(b.buf)-int(b.r) >= n {
 		return true
 	}
@@ -167,7 +181,6 @@ func (b *recvBuf) reserve(n int, lim *recvLimits) bool {
 }
 
 func (b *recvBuf) grow(lim *recvLimits) bool {
-	b.alloc(lim)
 	if len(b.buf) >= int(lim.max) {
 		return false
 	}

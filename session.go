@@ -287,7 +287,7 @@ func (s *Session) registerRecv() {
 			s.Disconnect(fmt.Errorf("%w: %d unread bytes fill the buffer", ErrRecvOverflow, s.recv.Len()))
 			return
 		}
-		s.recvEv.Buf = s.recv.writeSlice(lim)
+		s.recvEv.Buf = s.recv.writeSlice()
 	}
 	s.mu.Lock()
 	if s.status() == stateConnected {
@@ -423,7 +423,9 @@ func (s *Session) consume(data []byte) (n, need int, err error) {
 		h.OnRecvPacket(s, id, payload)
 		n += size
 	}
-	s.svc.traffic.of(s.id).packetsIn.Add(uint64(count))
+	if count > 0 {
+		s.svc.traffic.of(s.id).packetsIn.Add(uint64(count))
+	}
 	return n, need, err
 }
 
