@@ -552,6 +552,28 @@ func TestUringUnavailableAtStart(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Client sessions
 
+// sendAndAwait sends count packets on every session of app, packet i with
+// a payload of i*step bytes, and waits until each session has received at
+// least want packets.
+func sendAndAwait(t testing.TB, app *testApp, count, step int, want int64) {
+	t.Helper()
+	for _, ts := range app.all() {
+		for i := range count {
+			if err := ts.s.SendPacket(uint16(i), payloadOf(i, step*i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, waitLong, fmt.Sprintf("%d packets on every session", want), func() bool {
+		for _, ts := range app.all() {
+			if ts.packets.Load() < want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // TestIOThreads runs echo traffic on servers and clients whose engines have
 // one I/O thread and more threads than this machine has cores: every
 // session's packets come back, whatever the engine makes of the setting.
@@ -568,21 +590,10 @@ func TestIOThreads(t *testing.T) {
 				ccfg := capp.configFor(backend)
 				ccfg.IOThreads = threads
 				startClient(t, capp, ccfg, svc.Addr().String(), n)
-				for _, ts := range capp.all() {
-					for i := range 10 {
-						if err := ts.s.SendPacket(uint16(i), payloadOf(i, 16*i)); err != nil {
-							t.Fatal(err)
-						}
-					}
+				if got := len(capp.all()); got != n {
+					t.Fatalf("%d client sessions, want %d", got, n)
 				}
-				waitFor(t, waitLong, "10 packets back on every client session", func() bool {
-					for _, ts := range capp.all() {
-						if ts.packets.Load() < 10 {
-							return false
-						}
-					}
-					return len(capp.all()) == n
-				})
+				sendAndAwait(t, capp, 10, 16, 10)
 			})
 		}
 	})
@@ -603,21 +614,7 @@ func TestClientStopBusy(t *testing.T) {
 			ts.s.SendPacket(id, payload) // and the server echoes it back
 		}
 		cl := startClient(t, capp, capp.configFor(backend), svc.Addr().String(), n)
-		for _, ts := range capp.all() {
-			for i := range inflight {
-				if err := ts.s.SendPacket(uint16(i), payloadOf(i, 64*i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		waitFor(t, waitLong, "traffic on every client session", func() bool {
-			for _, ts := range capp.all() {
-				if ts.packets.Load() < 100 {
-					return false
-				}
-			}
-			return true
-		})
+		sendAndAwait(t, capp, inflight, 64, 100)
 		stopService(t, cl)
 		if c, d := capp.connected.Load(), capp.disconnected.Load(); c != n || d != n {
 			t.Fatalf("after Stop: %d client sessions connected, %d disconnected, want %d each", c, d, n)
