@@ -169,3 +169,100 @@ func benchEchoRoundTrip64(b *testing.B, backend string) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N), "server-allocs/op")
 }
+
+// benchBroadcast broadcasts every packet it receives to every session.
+type benchBroadcast struct{ BaseHandler }
+
+func (benchBroadcast) OnRecvPacket(s *Session, id uint16, payload []byte) {
+	b := NewPacket(id, payload)
+	s.Service().Broadcast(b)
+	b.Release()
+}
+
+// BenchmarkBroadcast64 has one client send 64-byte packets to a broadcast
+// server that 100 clients read from, on each engine here, with writes at
+// once and held for 5 ms send ticks. An op is one broadcast;
+// server-allocs/delivery counts the process's heap allocations per packet
+// delivered (the clients read into buffers made up front).
+func BenchmarkBroadcast64(b *testing.B) {
+	for _, backend := range conformanceEngines {
+		for _, interval := range []time.Duration{0, 5 * time.Millisecond} {
+			b.Run(backend+"/SendInterval="+interval.String(), func(b *testing.B) {
+				if err := engineProbe(backend); err != nil {
+					b.Skipf("engine %q unavailable here: %v", backend, err)
+				}
+				benchBroadcast64(b, backend, interval)
+			})
+		}
+	}
+}
+
+func benchBroadcast64(b *testing.B, backend string, interval time.Duration) {
+	const clients, batch = 100, 50
+	svc, err := NewServerService("127.0.0.1:0", Config{
+		Backend:          backend,
+		SendInterval:     interval,
+		NewPacketSession: func() PacketHandler { return benchBroadcast{} },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Stop(context.Background())
+	pkt := appendPacket(nil, 1, payloadOf(1, 64-HeaderSize))
+	got := make(chan int, clients)
+	conns := make([]net.Conn, clients)
+	for i := range conns {
+		c, err := net.Dial("tcp", svc.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Minute))
+		conns[i] = c
+		go func() { // read and count whole packets until closed
+			buf := make([]byte, 64<<10)
+			n := 0
+			for {
+				m, err := c.Read(buf)
+				n += m
+				for n >= len(pkt) {
+					n -= len(pkt)
+					got <- 1
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for svc.Stats().Sessions < clients {
+		time.Sleep(time.Millisecond)
+	}
+	msg := make([]byte, 0, batch*len(pkt))
+	for range batch {
+		msg = append(msg, pkt...)
+	}
+	// round broadcasts batch packets and waits until every client has them.
+	round := func(n int) {
+		if _, err := conns[0].Write(msg[:n*len(pkt)]); err != nil {
+			b.Fatal(err)
+		}
+		for range n * clients {
+			<-got
+		}
+	}
+	round(batch) // warm up
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for done := 0; done < b.N; done += batch {
+		round(min(batch, b.N-done))
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N*clients), "server-allocs/delivery")
+}

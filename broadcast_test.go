@@ -25,87 +25,97 @@ func broadcastApp() *testApp {
 
 // TestBroadcastEveryClientGetsEverything: N clients each send M packets to
 // a broadcast server; every client receives all N*M packets, whole, and in
-// each sender's order.
+// each sender's order, whether writes go at once or wait for send ticks.
 func TestBroadcastEveryClientGetsEverything(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		const clients, perClient = 50, 20
-		app := broadcastApp()
-		svc := startServer(t, app, app.configFor(backend))
-		cs := make([]*client, clients)
-		for i := range cs {
-			cs[i] = dial(t, svc.Addr())
-		}
-		waitFor(t, waitLong, "every client to be connected", func() bool { return app.connected.Load() == clients })
-
-		// payload: sender u16, seq u32, then filler derived from both.
-		mk := func(sender, seq int) []byte {
-			p := binary.LittleEndian.AppendUint16(nil, uint16(sender))
-			p = binary.LittleEndian.AppendUint32(p, uint32(seq))
-			return append(p, payloadOf(sender*1000+seq, seq%50)...)
-		}
-		errs := make(chan error, 2*clients)
-		var wg sync.WaitGroup
-		for i, c := range cs {
-			wg.Add(2)
-			go func() { // reader
-				defer wg.Done()
-				next := make([]int, clients)
-				buf := make([]byte, 0, 256)
-				for range clients * perClient {
-					id, p, err := c.readPacket(waitLong, buf)
-					if err != nil {
-						errs <- fmt.Errorf("client %d: read after %v: %w", i, next, err)
-						return
-					}
-					if len(p) < 6 {
-						errs <- fmt.Errorf("client %d: short payload %d", i, len(p))
-						return
-					}
-					sender, seq := int(binary.LittleEndian.Uint16(p)), int(binary.LittleEndian.Uint32(p[2:]))
-					if sender >= clients || id != uint16(sender) {
-						errs <- fmt.Errorf("client %d: packet id %d from sender %d", i, id, sender)
-						return
-					}
-					if seq != next[sender] {
-						errs <- fmt.Errorf("client %d: from sender %d got seq %d, want %d (lost, duplicated or reordered)", i, sender, seq, next[sender])
-						return
-					}
-					if string(p) != string(mk(sender, seq)) {
-						errs <- fmt.Errorf("client %d: packet %d/%d corrupted", i, sender, seq)
-						return
-					}
-					next[sender]++
-				}
-				// Nothing more may arrive.
-				c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-				if n, _ := c.Read(make([]byte, 1)); n > 0 {
-					errs <- fmt.Errorf("client %d: more than %d packets", i, clients*perClient)
-				}
-			}()
-			go func() { // writer: the packets in a few writes
-				defer wg.Done()
-				var msg []byte
-				for seq := range perClient {
-					msg = appendPacket(msg, uint16(i), mk(i, seq))
-					if seq%7 == 6 || seq == perClient-1 {
-						if err := c.write(msg); err != nil {
-							errs <- fmt.Errorf("client %d: write: %w", i, err)
-							return
-						}
-						msg = msg[:0]
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		if st := svc.Stats(); st.PacketsIn != clients*perClient {
-			t.Errorf("Stats().PacketsIn = %d, want %d", st.PacketsIn, clients*perClient)
+		for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
+			t.Run(fmt.Sprint("SendInterval=", interval), func(t *testing.T) {
+				testBroadcastEverything(t, backend, interval)
+			})
 		}
 	})
+}
+
+func testBroadcastEverything(t *testing.T, backend string, interval time.Duration) {
+	const clients, perClient = 50, 20
+	app := broadcastApp()
+	cfg := app.configFor(backend)
+	cfg.SendInterval = interval
+	svc := startServer(t, app, cfg)
+	cs := make([]*client, clients)
+	for i := range cs {
+		cs[i] = dial(t, svc.Addr())
+	}
+	waitFor(t, waitLong, "every client to be connected", func() bool { return app.connected.Load() == clients })
+
+	// payload: sender u16, seq u32, then filler derived from both.
+	mk := func(sender, seq int) []byte {
+		p := binary.LittleEndian.AppendUint16(nil, uint16(sender))
+		p = binary.LittleEndian.AppendUint32(p, uint32(seq))
+		return append(p, payloadOf(sender*1000+seq, seq%50)...)
+	}
+	errs := make(chan error, 2*clients)
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(2)
+		go func() { // reader
+			defer wg.Done()
+			next := make([]int, clients)
+			buf := make([]byte, 0, 256)
+			for range clients * perClient {
+				id, p, err := c.readPacket(waitLong, buf)
+				if err != nil {
+					errs <- fmt.Errorf("client %d: read after %v: %w", i, next, err)
+					return
+				}
+				if len(p) < 6 {
+					errs <- fmt.Errorf("client %d: short payload %d", i, len(p))
+					return
+				}
+				sender, seq := int(binary.LittleEndian.Uint16(p)), int(binary.LittleEndian.Uint32(p[2:]))
+				if sender >= clients || id != uint16(sender) {
+					errs <- fmt.Errorf("client %d: packet id %d from sender %d", i, id, sender)
+					return
+				}
+				if seq != next[sender] {
+					errs <- fmt.Errorf("client %d: from sender %d got seq %d, want %d (lost, duplicated or reordered)", i, sender, seq, next[sender])
+					return
+				}
+				if string(p) != string(mk(sender, seq)) {
+					errs <- fmt.Errorf("client %d: packet %d/%d corrupted", i, sender, seq)
+					return
+				}
+				next[sender]++
+			}
+			// Nothing more may arrive.
+			c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			if n, _ := c.Read(make([]byte, 1)); n > 0 {
+				errs <- fmt.Errorf("client %d: more than %d packets", i, clients*perClient)
+			}
+		}()
+		go func() { // writer: the packets in a few writes
+			defer wg.Done()
+			var msg []byte
+			for seq := range perClient {
+				msg = appendPacket(msg, uint16(i), mk(i, seq))
+				if seq%7 == 6 || seq == perClient-1 {
+					if err := c.write(msg); err != nil {
+						errs <- fmt.Errorf("client %d: write: %w", i, err)
+						return
+					}
+					msg = msg[:0]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := svc.Stats(); st.PacketsIn != clients*perClient {
+		t.Errorf("Stats().PacketsIn = %d, want %d", st.PacketsIn, clients*perClient)
+	}
 }
 
 // TestBroadcastBufferShared broadcasts one SendBuffer to many sessions over

@@ -1,7 +1,6 @@
 package servercore
 
 import (
-	"maps"
 	"sync"
 )
 
@@ -43,5 +42,5 @@ func (g *Group) Len() int {
 func (g *Group) Broadcast(b *SendBuffer) int {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	return sendToAll(b, len(g.members), maps.Keys(g.members))
+	return sendToAll(b, g.members)
 }

@@ -193,6 +193,7 @@ type testSession struct {
 
 	packets atomic.Int64
 	sent    atomic.Int64 // sum of OnSend n
+	writes  atomic.Int64 // OnSend calls
 	cause   error        // set before done is closed
 	done    chan struct{}
 
@@ -269,6 +270,7 @@ func (ts *testSession) OnSend(s *Session, n int) {
 		ts.app.violate("session %d: OnSend(%d)", ts.id, n)
 	}
 	ts.sent.Add(int64(n))
+	ts.writes.Add(1)
 }
 
 func (ts *testSession) OnDisconnected(s *Session, cause error) {

@@ -2,7 +2,6 @@ package servercore
 
 import (
 	"fmt"
-	"iter"
 	"sync"
 	"sync/atomic"
 )
@@ -173,16 +172,17 @@ func (b *SendBuffer) Release() {
 	bufferPool.Put(b)
 }
 
-// sendToAll sends b to every session each yields, taking all the sessions'
+// sendToAll sends b to every session of set, taking all the sessions'
 // references with one atomic add instead of one per session, and returns
 // how many queued it. The caller keeps its own reference.
-func sendToAll(b *SendBuffer, n int, each iter.Seq[*Session]) int {
+func sendToAll(b *SendBuffer, set map[*Session]struct{}) int {
+	n := len(set)
 	if !b.sealed || n == 0 {
 		return 0
 	}
 	b.refs.Add(int32(n))
 	sent := 0
-	for s := range each {
+	for s := range set {
 		if s.sendRetained(b) == nil {
 			sent++
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -47,7 +46,11 @@ type Service struct {
 	stopOnce sync.Once
 	nextID   atomic.Uint64
 	tick     atomic.Uint32 // the idle checker's clock, in ticks
-	idleDone chan struct{}
+
+	// held is where sessions' writes wait for the next send tick, when
+	// Config.SendInterval is set; nil otherwise.
+	held       *heldSends
+	background sync.WaitGroup // the idle checker and the send ticker
 
 	traffic traffic
 }
@@ -110,6 +113,9 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 		recvLimits:       newRecvLimits(cfg.RecvBufferSize, cfg.RecvBufferSize/4, cfg.MaxPacketSize+cfg.RecvBufferSize),
 		drained:          make(chan struct{}),
 	}
+	if cfg.SendInterval > 0 {
+		svc.held = new(heldSends)
+	}
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
 	svc.acceptEv = port.Event{Type: port.Accept, Owner: (*serviceOwner)(svc)}
 	return svc, nil
@@ -163,8 +169,12 @@ func (svc *Service) Start(ctx context.Context) error {
 	}
 	svc.started = true
 	if svc.cfg.IdleTimeout > 0 {
-		svc.idleDone = make(chan struct{})
+		svc.background.Add(1)
 		go svc.checkIdle()
+	}
+	if svc.held != nil {
+		svc.background.Add(1)
+		go svc.sendTicks()
 	}
 	svc.mu.Unlock()
 	if !svc.server {
@@ -308,7 +318,7 @@ func (svc *Service) forget() {
 func (svc *Service) Broadcast(b *SendBuffer) int {
 	svc.mu.RLock()
 	defer svc.mu.RUnlock()
-	return sendToAll(b, len(svc.sessions), maps.Keys(svc.sessions))
+	return sendToAll(b, svc.sessions)
 }
 
 // Stats returns a snapshot of the service's counters.
@@ -362,12 +372,10 @@ func (svc *Service) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("servercore: stop: %w", ctx.Err())
 	}
+	svc.background.Wait()
 	svc.mu.RLock()
-	idleDone, engine := svc.idleDone, svc.engine
+	engine := svc.engine
 	svc.mu.RUnlock()
-	if idleDone != nil {
-		<-idleDone
-	}
 	if engine == nil {
 		return nil
 	}
@@ -377,7 +385,7 @@ func (svc *Service) Stop(ctx context.Context) error {
 // checkIdle disconnects sessions that received nothing for IdleTimeout,
 // looking every eighth of it, until the service stops.
 func (svc *Service) checkIdle() {
-	defer close(svc.idleDone)
+	defer svc.background.Done()
 	// A session stores the tick count of its last receive, which happened
 	// within that tick; it expires once limit more ticks have passed, so it
 	// was really silent for at least the timeout and at most one tick more.

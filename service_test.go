@@ -46,6 +46,8 @@ func TestConfigValidation(t *testing.T) {
 		{name: "negative SendQueueLimit", cfg: Config{NewPacketSession: pkt, SendQueueLimit: -1}},
 		{name: "negative IdleTimeout disables it", cfg: Config{NewPacketSession: pkt, IdleTimeout: -time.Second}, ok: true},
 		{name: "negative RecvBufferSize", cfg: Config{NewPacketSession: pkt, RecvBufferSize: -1}},
+		{name: "negative SendInterval", cfg: Config{NewPacketSession: pkt, SendInterval: -time.Millisecond}},
+		{name: "SendInterval", cfg: Config{NewPacketSession: pkt, SendInterval: time.Millisecond}, ok: true},
 		{name: "negative IOThreads", cfg: Config{NewPacketSession: pkt, IOThreads: -1}},
 		{name: "one I/O thread", cfg: Config{NewPacketSession: pkt, IOThreads: 1}, ok: true},
 		{name: "unknown backend", cfg: Config{NewPacketSession: pkt, Backend: "epoll"}, backend: true},

@@ -82,7 +82,8 @@ type sendState struct {
 	queued   int           // bytes queued or in flight
 	queue    []*SendBuffer // queued by Send, not yet gathered
 	inflight []*SendBuffer // gathered into the send in flight
-	iov      [][]byte      // their bytes, what is left of them to write
+	gathered [][]byte      // their bytes
+	iov      [][]byte      // what is left of gathered to write
 	left     int           // bytes of the send in flight not yet written
 }
 
@@ -196,10 +197,30 @@ func (s *Session) sendRetained(b *SendBuffer) error {
 	s.out.queued += n
 	if !s.sending() {
 		s.setSending(true)
-		s.conn().Send(&s.out.ev)
+		s.startWrite(&s.out.ev)
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// startWrite registers the session's next write: at once, or at the
+// service's next send tick when Config.SendInterval is set. Under mu.
+func (s *Session) startWrite(ev *port.Event) {
+	if s.svc.held != nil {
+		s.svc.held.add(s)
+		return
+	}
+	s.conn().Send(ev)
+}
+
+// writeHeld registers the write a send tick held, unless the session has
+// disconnected meanwhile (its queue is dropped then).
+func (s *Session) writeHeld() {
+	s.mu.Lock()
+	if s.status() == stateConnected && s.sending() {
+		s.conn().Send(&s.out.ev)
+	}
+	s.mu.Unlock()
 }
 
 // SendPacket sends one packet made of id and payload.
@@ -441,13 +462,13 @@ func (s *Session) gather() [][]byte {
 	}
 	o.inflight, o.queue = o.queue, o.inflight[:0]
 	s.mu.Unlock()
-	iov := o.iov[:0]
+	g := o.gathered[:0]
 	for _, b := range o.inflight {
-		iov = append(iov, b.data)
+		g = append(g, b.data)
 		o.left += len(b.data)
 	}
-	o.iov = iov
-	return iov
+	o.gathered, o.iov = g, g
+	return g
 }
 
 func (s *Session) processSend(ev *port.Event) {
@@ -473,8 +494,8 @@ func (s *Session) processSend(ev *port.Event) {
 		b.Release()
 		o.inflight[i] = nil
 	}
-	clear(o.iov[:cap(o.iov)])
-	o.inflight, o.iov, o.left = o.inflight[:0], o.iov[:0], 0
+	clear(o.gathered)
+	o.inflight, o.gathered, o.iov, o.left = o.inflight[:0], o.gathered[:0], nil, 0
 	if ev.Err != nil {
 		s.mu.Lock()
 		s.setSending(false)
@@ -490,7 +511,7 @@ func (s *Session) processSend(ev *port.Event) {
 	more := len(o.queue) > 0 && s.status() == stateConnected
 	s.setSending(more)
 	if more {
-		s.conn().Send(ev)
+		s.startWrite(ev)
 	} else if len(o.queue) == 0 {
 		s.out = nil
 		sendStatePool.Put(o)

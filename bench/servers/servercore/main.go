@@ -30,6 +30,8 @@ func (broadcast) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) 
 
 func main() {
 	backend := flag.String("backend", "auto", "engine: auto, std, uring or iocp")
+	ioThreads := flag.Int("io-threads", 0, "threads the engine completes I/O on (0: GOMAXPROCS)")
+	sendInterval := flag.Duration("send-interval", 0, "hold each session's writes to one per interval (0: write at once)")
 	f := peer.Parse()
 	defer peer.StopProfile()
 
@@ -40,6 +42,8 @@ func main() {
 	svc, err := servercore.NewServerService(f.Listen, servercore.Config{
 		NewPacketSession: func() servercore.PacketHandler { return h },
 		Backend:          *backend,
+		IOThreads:        *ioThreads,
+		SendInterval:     *sendInterval,
 		MaxSessions:      peer.MaxSessions,
 	})
 	if err != nil {
