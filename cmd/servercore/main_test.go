@@ -50,6 +50,7 @@ func TestBadFlags(t *testing.T) {
 		{append(listen, "--app", "echo", "--max-packet", "3"), "--max-packet"},
 		{append(listen, "--app", "echo", "--max-sessions", "-1"), "--max-sessions"},
 		{append(listen, "--app", "echo", "--idle-timeout", "soon"), "invalid value"},
+		{append(listen, "--app", "echo", "--send-interval", "-1ms"), "--send-interval"},
 		{append(listen, "--app", "echo", "stray"), "unexpected argument"},
 		{[]string{"stress", "--clients", "3"}, "--target is required"},
 		{append(stress, "--size", "19"), "--size must be within 20..65535"},

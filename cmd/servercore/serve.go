@@ -34,6 +34,7 @@ type serveOptions struct {
 	maxPacket      int
 	sendQueueLimit int
 	idleTimeout    time.Duration
+	sendInterval   time.Duration
 }
 
 // config is the library configuration of the server.
@@ -45,6 +46,7 @@ func (o serveOptions) config(logger *slog.Logger) servercore.Config {
 		MaxPacketSize:    o.maxPacket,
 		SendQueueLimit:   o.sendQueueLimit,
 		IdleTimeout:      o.idleTimeout,
+		SendInterval:     o.sendInterval,
 		Logger:           logger,
 	}
 }
@@ -89,6 +91,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	fs.IntVar(&o.maxPacket, "max-packet", 0, "largest packet accepted in `BYTES`, header included, 4..65535 (0: 65535)")
 	fs.IntVar(&o.sendQueueLimit, "send-queue-limit", 0, "unsent `BYTES` a session may queue before it is disconnected (0: the library default, 1 MiB)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "disconnect a session that sent nothing for this `DURATION` (0: the library default, 60s; negative: never)")
+	fs.DurationVar(&o.sendInterval, "send-interval", 0, "write each session's queued packets at most once per `DURATION`, for fuller writes at that much added latency (0: at once)")
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
 		return o, code
 	}
@@ -105,6 +108,8 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 		return o, usageError(stderr, "serve", "--max-packet must be within %d..%d", servercore.HeaderSize, servercore.MaxPacketSize)
 	case o.sendQueueLimit < 0:
 		return o, usageError(stderr, "serve", "--send-queue-limit must not be negative")
+	case o.sendInterval < 0:
+		return o, usageError(stderr, "serve", "--send-interval must not be negative")
 	}
 	return o, keepGoing
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -33,23 +35,31 @@ func checkListening(t *testing.T, line string) string {
 	return m[1]
 }
 
+// TestServeInProcess runs serve's applications, with and without send
+// ticks: a packet a client sends comes back to it (an echo, or a broadcast
+// that includes the sender), and cancelling serve stops it with exit 0.
 func TestServeInProcess(t *testing.T) {
-	for _, app := range []string{"echo", "broadcast"} {
-		t.Run(app, func(t *testing.T) {
+	for _, args := range [][]string{
+		{"--app", "echo"},
+		{"--app", "broadcast"},
+		{"--app", "broadcast", "--send-interval", "5ms"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			pr, pw := io.Pipe()
 			done := make(chan int, 1)
 			go func() {
-				done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", app}, pw, io.Discard)
+				done <- runServe(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), pw, io.Discard)
 				pw.Close()
 			}()
 			lines := bufio.NewScanner(pr)
 			if !lines.Scan() {
 				t.Fatalf("serve printed nothing (exit %d)", <-done)
 			}
-			checkListening(t, lines.Text())
+			addr := checkListening(t, lines.Text())
 			go io.Copy(io.Discard, pr) //nolint:errcheck // drain whatever follows
+			expectEcho(t, addr)
 
 			cancel()
 			select {
@@ -61,6 +71,25 @@ func TestServeInProcess(t *testing.T) {
 				t.Fatal("serve did not stop after its context was cancelled")
 			}
 		})
+	}
+}
+
+// expectEcho sends one packet to addr and expects it back whole.
+func expectEcho(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(testTimeout))
+	pkt := []byte{9, 0, 7, 0, 'h', 'e', 'l', 'l', 'o'} // size 9, id 7
+	if _, err := c.Write(pkt); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	back := make([]byte, len(pkt))
+	if _, err := io.ReadFull(c, back); err != nil || !bytes.Equal(back, pkt) {
+		t.Fatalf("read back %v (%v), want %v", back, err, pkt)
 	}
 }
 
