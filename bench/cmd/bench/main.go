@@ -58,7 +58,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "the short plan in one round, under 2 minutes")
 	flag.IntVar(&o.rounds, "rounds", 0, "rounds (default 3, or 1 with --quick)")
 	flag.StringVar(&o.out, "out", "", "report folder (default results/<timestamp> in the bench module)")
-	flag.StringVar(&o.peers, "peers", "", "comma-separated servers to compare, baseline first (default servercore,servercore-uring,netstd,gnet,nbio; servercore-<backend> is servercore on that engine)")
+	flag.StringVar(&o.peers, "peers", "", "comma-separated servers to compare, baseline first (default servercore,servercore-uring,netstd,gnet,nbio; servercore-<backend> is servercore on that engine, servercore-<backend>-tick<DUR> with Config.SendInterval DUR)")
 	flag.StringVar(&o.backend, "backend", "std", "engine of the baseline servercore column: std, uring or auto")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose id matches this regular expression")
 	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up before each measured window (default 1s, or 0.5s with --quick)")
@@ -315,7 +315,7 @@ func selectPeers(list, backend string) ([]peerDef, error) {
 		case i >= 0:
 			out = append(out, peers[i])
 		case strings.HasPrefix(name, "servercore-"):
-			out = append(out, peerDef{name, "servercore", []string{"--backend", strings.TrimPrefix(name, "servercore-")}})
+			out = append(out, servercorePeer(name))
 		default:
 			return nil, fmt.Errorf("unknown peer %q", name)
 		}
@@ -324,6 +324,18 @@ func selectPeers(list, backend string) ([]peerDef, error) {
 		return nil, errors.New("no peer selected")
 	}
 	return out, nil
+}
+
+// servercorePeer is the servercore peer a name servercore-<backend> or
+// servercore-<backend>-tick<DURATION> asks for: that engine, and with a tick,
+// writes held to one per DURATION (Config.SendInterval).
+func servercorePeer(name string) peerDef {
+	backend, tick, ticked := strings.Cut(strings.TrimPrefix(name, "servercore-"), "-tick")
+	args := []string{"--backend", backend}
+	if ticked {
+		args = append(args, "--send-interval", tick)
+	}
+	return peerDef{name, "servercore", args}
 }
 
 // benchModuleDir finds the bench module: the working directory or one of
@@ -536,7 +548,7 @@ today, on this project's machine, with one command:
     cd bench && go run ./cmd/bench --quick    # 6 scenarios, 1 round, about 90 s, for development
     go -C bench run ./cmd/bench --quick       # the same from the repository root
 
-Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers servercore,netstd` (any subset, baseline first; `servercore-<engine>` for another engine), " +
+Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers servercore,netstd` (any subset, baseline first; `servercore-<engine>` for another engine, `servercore-<engine>-tick20ms` with writes held to send ticks), " +
 	"`--backend std|uring|auto` (the servercore column's engine), `--warmup`, `--window`, `--out DIR`, " +
 	"`--publish` (rewrite this file and bench/charts/), `--render DIR` (re-render a run's report from its results.json)." + `
 

@@ -15,6 +15,10 @@ func TestSelectPeers(t *testing.T) {
 	if err != nil || len(p) != 3 || p[1].Bin != "servercore" || strings.Join(p[1].Args, " ") != "--backend uring" {
 		t.Fatalf("%+v, %v", p, err)
 	}
+	p, err = selectPeers("netstd,servercore-uring-tick20ms", "std")
+	if err != nil || len(p) != 2 || strings.Join(p[1].Args, " ") != "--backend uring --send-interval 20ms" {
+		t.Fatalf("%+v, %v", p, err)
+	}
 	if _, err := selectPeers("nope", "std"); err == nil {
 		t.Fatal("unknown peer accepted")
 	}
