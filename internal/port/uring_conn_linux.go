@@ -205,7 +205,8 @@ func (c *uconn) deliverRecv(data []byte, err error) {
 	ev.Buf = nil
 }
 
-// startSend gathers what the owner queued and submits one sendmsg of it.
+// startSend gathers what the owner queued and submits one send of it: a
+// sendmsg with an iovec per buffer, or a plain send of a single buffer.
 func (c *uconn) startSend(ev *Event) {
 	c.sendEv = ev
 	if c.closing {
@@ -214,6 +215,14 @@ func (c *uconn) startSend(ev *Event) {
 		return
 	}
 	bufs := ev.Owner.Gather(ev)
+	if len(bufs) == 1 {
+		// One buffer needs no msghdr: a plain send costs the kernel less.
+		s := c.l.sqe()
+		s.PrepSend(int(c.fd), bufs[0], unix.MSG_NOSIGNAL)
+		s.UserData = c.ud(opSend)
+		c.ops++
+		return
+	}
 	i, ok := c.l.msgs.Alloc()
 	if !ok {
 		ev.N, ev.Err = 0, errNoSendSlot
@@ -243,13 +252,15 @@ func (c *uconn) startSend(ev *Event) {
 
 // sent handles the completion of a sendmsg.
 func (c *uconn) sent(cqe *uring.CQE) {
-	c.l.msgs.Free(int(c.sendMsg))
-	c.sendMsg = -1
+	if c.sendMsg >= 0 {
+		c.l.msgs.Free(int(c.sendMsg))
+		c.sendMsg = -1
+	}
 	c.ops--
 	ev := c.sendEv
 	c.sendEv = nil
 	if cqe.Res < 0 {
-		ev.N, ev.Err = 0, errnoErr("sendmsg", cqe.Res)
+		ev.N, ev.Err = 0, errnoErr("send", cqe.Res)
 	} else {
 		ev.N, ev.Err = cqe.Res, nil
 	}

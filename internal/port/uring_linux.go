@@ -31,7 +31,7 @@ type Uring struct {
 // The ops the loops need; the engine refuses to start without them.
 var uringOps = []uint8{
 	uring.IORING_OP_ACCEPT, uring.IORING_OP_CONNECT, uring.IORING_OP_RECV,
-	uring.IORING_OP_SENDMSG, uring.IORING_OP_READ, uring.IORING_OP_ASYNC_CANCEL,
+	uring.IORING_OP_SEND, uring.IORING_OP_SENDMSG, uring.IORING_OP_READ, uring.IORING_OP_ASYNC_CANCEL,
 	uring.IORING_OP_TIMEOUT,
 }
 
