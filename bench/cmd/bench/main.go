@@ -58,7 +58,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "the short plan in one round, under 2 minutes")
 	flag.IntVar(&o.rounds, "rounds", 0, "rounds (default 3, or 1 with --quick)")
 	flag.StringVar(&o.out, "out", "", "report folder (default results/<timestamp> in the bench module)")
-	flag.StringVar(&o.peers, "peers", "", "comma-separated servers to compare, baseline first (default servercore,servercore-uring,netstd,gnet,nbio; servercore-<backend> is servercore on that engine, servercore-<backend>-tick<DUR> with Config.SendInterval DUR)")
+	flag.StringVar(&o.peers, "peers", "", "comma-separated servers to compare, baseline first (default servercore,servercore-uring,netstd,gnet,nbio; servercore-<backend> is servercore on that engine, options -threads<N> and -tick<DUR> set Config.IOThreads and SendInterval)")
 	flag.StringVar(&o.backend, "backend", "std", "engine of the baseline servercore column: std, uring or auto")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose id matches this regular expression")
 	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up before each measured window (default 1s, or 0.5s with --quick)")
@@ -315,7 +315,11 @@ func selectPeers(list, backend string) ([]peerDef, error) {
 		case i >= 0:
 			out = append(out, peers[i])
 		case strings.HasPrefix(name, "servercore-"):
-			out = append(out, servercorePeer(name))
+			p, err := servercorePeer(name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
 		default:
 			return nil, fmt.Errorf("unknown peer %q", name)
 		}
@@ -326,16 +330,23 @@ func selectPeers(list, backend string) ([]peerDef, error) {
 	return out, nil
 }
 
-// servercorePeer is the servercore peer a name servercore-<backend> or
-// servercore-<backend>-tick<DURATION> asks for: that engine, and with a tick,
-// writes held to one per DURATION (Config.SendInterval).
-func servercorePeer(name string) peerDef {
-	backend, tick, ticked := strings.Cut(strings.TrimPrefix(name, "servercore-"), "-tick")
-	args := []string{"--backend", backend}
-	if ticked {
-		args = append(args, "--send-interval", tick)
+// servercorePeer is the servercore peer a name asks for:
+// servercore-<backend>, optionally followed by -threads<N> (Config.IOThreads)
+// and -tick<DURATION> (Config.SendInterval), as in servercore-uring-tick20ms.
+func servercorePeer(name string) (peerDef, error) {
+	parts := strings.Split(strings.TrimPrefix(name, "servercore-"), "-")
+	args := []string{"--backend", parts[0]}
+	for _, p := range parts[1:] {
+		switch {
+		case strings.HasPrefix(p, "threads"):
+			args = append(args, "--io-threads", strings.TrimPrefix(p, "threads"))
+		case strings.HasPrefix(p, "tick"):
+			args = append(args, "--send-interval", strings.TrimPrefix(p, "tick"))
+		default:
+			return peerDef{}, fmt.Errorf("peer %q: unknown option %q (want threads<N> or tick<DURATION>)", name, p)
+		}
 	}
-	return peerDef{name, "servercore", args}
+	return peerDef{name, "servercore", args}, nil
 }
 
 // benchModuleDir finds the bench module: the working directory or one of
@@ -548,7 +559,7 @@ today, on this project's machine, with one command:
     cd bench && go run ./cmd/bench --quick    # 6 scenarios, 1 round, about 90 s, for development
     go -C bench run ./cmd/bench --quick       # the same from the repository root
 
-Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers servercore,netstd` (any subset, baseline first; `servercore-<engine>` for another engine, `servercore-<engine>-tick20ms` with writes held to send ticks), " +
+Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers servercore,netstd` (any subset, baseline first; `servercore-<engine>` for another engine, `servercore-<engine>-threads1-tick20ms` with Config.IOThreads 1 and SendInterval 20 ms), " +
 	"`--backend std|uring|auto` (the servercore column's engine), `--warmup`, `--window`, `--out DIR`, " +
 	"`--publish` (rewrite this file and bench/charts/), `--render DIR` (re-render a run's report from its results.json)." + `
 

@@ -15,9 +15,13 @@ func TestSelectPeers(t *testing.T) {
 	if err != nil || len(p) != 3 || p[1].Bin != "servercore" || strings.Join(p[1].Args, " ") != "--backend uring" {
 		t.Fatalf("%+v, %v", p, err)
 	}
-	p, err = selectPeers("netstd,servercore-uring-tick20ms", "std")
-	if err != nil || len(p) != 2 || strings.Join(p[1].Args, " ") != "--backend uring --send-interval 20ms" {
+	p, err = selectPeers("netstd,servercore-uring-tick20ms,servercore-uring-threads1-tick5ms", "std")
+	if err != nil || len(p) != 3 || strings.Join(p[1].Args, " ") != "--backend uring --send-interval 20ms" ||
+		strings.Join(p[2].Args, " ") != "--backend uring --io-threads 1 --send-interval 5ms" {
 		t.Fatalf("%+v, %v", p, err)
+	}
+	if _, err := selectPeers("servercore-uring-fast", "std"); err == nil {
+		t.Fatal("unknown peer option accepted")
 	}
 	if _, err := selectPeers("nope", "std"); err == nil {
 		t.Fatal("unknown peer accepted")
