@@ -126,18 +126,25 @@ func BenchmarkEchoRoundTrip64(b *testing.B) {
 	}
 }
 
-func benchEchoRoundTrip64(b *testing.B, backend string) {
-	svc, err := NewServerService("127.0.0.1:0", Config{
-		Backend:          backend,
-		NewPacketSession: func() PacketHandler { return benchEcho{} },
-	})
+// startBenchServer starts a server with cfg; the benchmark's cleanup stops
+// it.
+func startBenchServer(b *testing.B, cfg Config) *Service {
+	svc, err := NewServerService("127.0.0.1:0", cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := svc.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	defer svc.Stop(context.Background())
+	b.Cleanup(func() { svc.Stop(context.Background()) })
+	return svc
+}
+
+func benchEchoRoundTrip64(b *testing.B, backend string) {
+	svc := startBenchServer(b, Config{
+		Backend:          backend,
+		NewPacketSession: func() PacketHandler { return benchEcho{} },
+	})
 	c, err := net.Dial("tcp", svc.Addr().String())
 	if err != nil {
 		b.Fatal(err)
@@ -199,18 +206,11 @@ func BenchmarkBroadcast64(b *testing.B) {
 
 func benchBroadcast64(b *testing.B, backend string, interval time.Duration) {
 	const clients, batch = 100, 50
-	svc, err := NewServerService("127.0.0.1:0", Config{
+	svc := startBenchServer(b, Config{
 		Backend:          backend,
 		SendInterval:     interval,
 		NewPacketSession: func() PacketHandler { return benchBroadcast{} },
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := svc.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer svc.Stop(context.Background())
 	pkt := appendPacket(nil, 1, payloadOf(1, 64-HeaderSize))
 	got := make(chan int, clients)
 	conns := make([]net.Conn, clients)
@@ -254,7 +254,9 @@ func benchBroadcast64(b *testing.B, backend string, interval time.Duration) {
 			<-got
 		}
 	}
-	round(batch) // warm up
+	for range 20 { // warm the pools and the sessions' queues up
+		round(batch)
+	}
 	b.ReportAllocs()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -250,7 +250,7 @@ func (c *uconn) startSend(ev *Event) {
 	c.ops++
 }
 
-// sent handles the completion of a sendmsg.
+// sent handles the completion of a send.
 func (c *uconn) sent(cqe *uring.CQE) {
 	if c.sendMsg >= 0 {
 		c.l.msgs.Free(int(c.sendMsg))
