@@ -245,71 +245,81 @@ func TestGroupBroadcastWhileMembersLeave(t *testing.T) {
 
 // TestSendQueueLimitCutsSlowReader: a client that never reads is cut off
 // once the server's queue for it exceeds SendQueueLimit, with
-// ErrSendQueueFull; a healthy client keeps flowing meanwhile and after.
+// ErrSendQueueFull; a healthy client keeps flowing meanwhile and after,
+// whether writes go at once or wait for send ticks.
 func TestSendQueueLimitCutsSlowReader(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		const pushID = 100
-		app := newTestApp()
-		chunk := payloadOf(1, 4096)
-		app.onPacket = func(ts *testSession, id uint16, payload []byte) {
-			if id != pushID {
-				ts.s.SendPacket(id, payload)
+		for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
+			t.Run(fmt.Sprint("SendInterval=", interval), func(t *testing.T) {
+				testSlowReaderCut(t, backend, interval)
+			})
+		}
+	})
+}
+
+func testSlowReaderCut(t *testing.T, backend string, interval time.Duration) {
+	const pushID = 100
+	app := newTestApp()
+	chunk := payloadOf(1, 4096)
+	app.onPacket = func(ts *testSession, id uint16, payload []byte) {
+		if id != pushID {
+			ts.s.SendPacket(id, payload)
+			return
+		}
+		for range 16 {
+			if err := ts.s.SendPacket(id, chunk); err != nil {
+				ts.mu.Lock()
+				if ts.user == nil {
+					ts.user = err
+				}
+				ts.mu.Unlock()
 				return
 			}
-			for range 16 {
-				if err := ts.s.SendPacket(id, chunk); err != nil {
-					ts.mu.Lock()
-					if ts.user == nil {
-						ts.user = err
-					}
-					ts.mu.Unlock()
-					return
-				}
-			}
 		}
-		cfg := app.configFor(backend)
-		cfg.SendQueueLimit = 256 << 10
-		svc := startServer(t, app, cfg)
-		healthy := dial(t, svc.Addr())
-		healthy.echo(1, []byte("hi"))
-		slow := dial(t, svc.Addr())
-		slow.echo(1, []byte("hi"))
-		// A modest receive buffer (not below the loopback MSS, which stalls TCP
-		// in zero-window probing) so the server's queue builds up sooner.
-		slow.Conn.(*net.TCPConn).SetReadBuffer(128 << 10)
-		ss := app.session(t, slow)
+	}
+	cfg := app.configFor(backend)
+	cfg.SendQueueLimit = 256 << 10
+	cfg.SendInterval = interval
+	svc := startServer(t, app, cfg)
+	healthy := dial(t, svc.Addr())
+	healthy.echo(1, []byte("hi"))
+	slow := dial(t, svc.Addr())
+	slow.echo(1, []byte("hi"))
+	// A modest receive buffer (not below the loopback MSS, which stalls TCP
+	// in zero-window probing) so the server's queue builds up sooner.
+	slow.Conn.(*net.TCPConn).SetReadBuffer(128 << 10)
+	ss := app.session(t, slow)
 
-		push := appendPacket(nil, pushID, nil)
-		pushed := 0
-		for !ss.closed() && pushed < 5000 {
-			if err := slow.write(push); err != nil {
-				break // the server cut us off
+	push := appendPacket(nil, pushID, nil)
+	pushed := 0
+	for !ss.closed() && pushed < 5000 {
+		if err := slow.write(push); err != nil {
+			break // the server cut us off
+		}
+		pushed++
+		if pushed%3 == 0 {
+			healthy.echo(2, payloadOf(pushed, 100))
+			healthy.send(pushID, nil) // the same push, read: never cut
+			for range 16 {
+				healthy.expect(pushID, chunk)
 			}
-			pushed++
-			if pushed%3 == 0 {
-				healthy.echo(2, payloadOf(pushed, 100))
-				healthy.send(pushID, nil) // the same push, read: never cut
-				for range 16 {
-					healthy.expect(pushID, chunk)
-				}
-			}
 		}
-		cause := ss.waitDisconnected(t, waitLong)
-		t.Logf("the slow reader was cut after %d pushes of 64 KiB", pushed)
-		if !errors.Is(cause, ErrSendQueueFull) {
-			t.Fatalf("after %d pushes (%d MiB) the slow reader's cause is %v, want ErrSendQueueFull", pushed, pushed*16*4100>>20, cause)
-		}
-		ss.mu.Lock()
-		sendErr, _ := ss.user.(error)
-		ss.mu.Unlock()
-		if !errors.Is(sendErr, ErrSendQueueFull) {
-			t.Errorf("the Send that exceeded the limit returned %v, want ErrSendQueueFull", sendErr)
-		}
-		for i := range 20 {
-			healthy.echo(3, payloadOf(i, 2000))
-		}
-		slow.expectClosed(waitLong)
-	})
+	}
+	cause := ss.waitDisconnected(t, waitLong)
+	t.Logf("the slow reader was cut after %d pushes of 64 KiB", pushed)
+	if !errors.Is(cause, ErrSendQueueFull) {
+		t.Fatalf("after %d pushes (%d MiB) the slow reader's cause is %v, want ErrSendQueueFull", pushed, pushed*16*4100>>20, cause)
+	}
+	ss.mu.Lock()
+	sendErr, _ := ss.user.(error)
+	ss.mu.Unlock()
+	if !errors.Is(sendErr, ErrSendQueueFull) {
+		t.Errorf("the Send that exceeded the limit returned %v, want ErrSendQueueFull", sendErr)
+	}
+	for i := range 20 {
+		healthy.echo(3, payloadOf(i, 2000))
+	}
+	slow.expectClosed(waitLong)
 }
 
 // closed reports whether OnDisconnected ran.

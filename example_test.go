@@ -162,3 +162,43 @@ type member struct {
 func (m *member) OnConnected(s *servercore.Session)                { m.room.Add(s) }
 func (m *member) OnDisconnected(s *servercore.Session, _ error)    { m.room.Remove(s) }
 func (m *member) OnRecvPacket(*servercore.Session, uint16, []byte) {}
+
+// A server whose sessions write at most once per 50 ms tick, like a game
+// server's update rate: the replies queued between two ticks leave together
+// in one write.
+func ExampleConfig_sendInterval() {
+	svc, err := servercore.NewServerService("127.0.0.1:0", servercore.Config{
+		NewPacketSession: func() servercore.PacketHandler { return GameSession{} },
+		SendInterval:     50 * time.Millisecond,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Stop(context.Background())
+
+	c, err := net.Dial("tcp", svc.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	for _, word := range []string{"move", "jump", "fire"} {
+		b := servercore.NewPacket(7, []byte(word))
+		c.Write(b.Bytes())
+		b.Release()
+	}
+	buf := make([]byte, 3*(servercore.HeaderSize+4))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		log.Fatal(err)
+	}
+	for p := buf; len(p) > 0; p = p[servercore.HeaderSize+4:] {
+		fmt.Printf("%s\n", p[servercore.HeaderSize:servercore.HeaderSize+4])
+	}
+	// Output:
+	// move
+	// jump
+	// fire
+}
