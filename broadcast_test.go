@@ -28,11 +28,9 @@ func broadcastApp() *testApp {
 // each sender's order, whether writes go at once or wait for send ticks.
 func TestBroadcastEveryClientGetsEverything(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
-			t.Run(fmt.Sprint("SendInterval=", interval), func(t *testing.T) {
-				testBroadcastEverything(t, backend, interval)
-			})
-		}
+		forEachSendInterval(t, func(t *testing.T, interval time.Duration) {
+			testBroadcastEverything(t, backend, interval)
+		})
 	})
 }
 
@@ -249,11 +247,9 @@ func TestGroupBroadcastWhileMembersLeave(t *testing.T) {
 // whether writes go at once or wait for send ticks.
 func TestSendQueueLimitCutsSlowReader(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
-			t.Run(fmt.Sprint("SendInterval=", interval), func(t *testing.T) {
-				testSlowReaderCut(t, backend, interval)
-			})
-		}
+		forEachSendInterval(t, func(t *testing.T, interval time.Duration) {
+			testSlowReaderCut(t, backend, interval)
+		})
 	})
 }
 

@@ -32,7 +32,7 @@ func TestRecvBufferNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		b := NewRecvBuffer(tt.size, tt.minFree, tt.max)
-		if w := b.WriteSlice(); len(w) != tt.wantCap { // memory may come on first use
+		if w := b.WriteSlice(); len(w) != tt.wantCap {
 			t.Errorf("NewRecvBuffer(%d, %d, %d): WriteSlice has %d bytes, want %d", tt.size, tt.minFree, tt.max, len(w), tt.wantCap)
 		}
 		if b.Cap() != tt.wantCap || int(b.lim.min) != tt.wantMin || int(b.lim.max) != tt.wantMax || b.Len() != 0 || b.Free() != tt.wantCap {

@@ -7,6 +7,15 @@ import (
 	"time"
 )
 
+// forEachSendInterval runs f with writes at once and with writes held for
+// 2 ms send ticks, as the subtests SendInterval=0s and SendInterval=2ms.
+func forEachSendInterval(t *testing.T, f func(t *testing.T, interval time.Duration)) {
+	t.Helper()
+	for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
+		t.Run("SendInterval="+interval.String(), func(t *testing.T) { f(t, interval) })
+	}
+}
+
 // TestSendIntervalHoldsWrites: with Config.SendInterval, what a session
 // queues is written only at a send tick, all of it in one write, and a
 // session that disconnects while its write is held drops it. The interval

@@ -55,25 +55,18 @@ func (b *recvBuf) release() {
 
 // NewRecvBuffer returns a buffer that starts at size bytes, keeps at least
 // minFree bytes free for each read by compacting, and grows to at most maxSize
-// bytes. Its memory is allocated on first use.
+// bytes.
 func NewRecvBuffer(size, minFree, maxSize int) *RecvBuffer {
-	return &RecvBuffer{lim: newRecvLimits(size, minFree, maxSize)}
+	lim := newRecvLimits(size, minFree, maxSize)
+	return &RecvBuffer{recvBuf: recvBuf{buf: make([]byte, lim.size)}, lim: lim}
 }
 
 // WriteSlice returns the free space at the write cursor.
-func (b *RecvBuffer) WriteSlice() []byte {
-	b.alloc()
-	return b.writeSlice()
-}
+func (b *RecvBuffer) WriteSlice() []byte { return b.writeSlice() }
 
 // Write appends p, compacting and growing up to the capacity limit. It
 // reports false, changing nothing, if the unread bytes would exceed it.
-func (b *RecvBuffer) Write(p []byte) bool {
-	if len(p) > 0 && b.Len()+len(p) <= int(b.lim.max) {
-		b.alloc()
-	}
-	return b.write(p, &b.lim)
-}
+func (b *RecvBuffer) Write(p []byte) bool { return b.write(p, &b.lim) }
 
 // Clean rewinds the cursors when everything was read, and otherwise moves the
 // unread bytes to the front only when the free space is below one packet's
@@ -83,27 +76,10 @@ func (b *RecvBuffer) Clean() { b.clean(&b.lim) }
 // Reserve makes room for n unread bytes in one contiguous run from the read
 // cursor, compacting and growing up to the capacity limit. It reports false
 // if n exceeds the limit.
-func (b *RecvBuffer) Reserve(n int) bool {
-	if n > int(b.lim.max) {
-		return false
-	}
-	b.alloc()
-	return b.reserve(n, &b.lim)
-}
+func (b *RecvBuffer) Reserve(n int) bool { return b.reserve(n, &b.lim) }
 
 // Grow doubles the capacity, within the limit, and reports whether it could.
-func (b *RecvBuffer) Grow() bool {
-	b.alloc()
-	return b.grow(&b.lim)
-}
-
-// alloc allocates the buffer's memory on first use; a session's buffer has
-// its memory from newRecvBuf.
-func (b *RecvBuffer) alloc() {
-	if b.buf == nil {
-		b.buf = make([]byte, b.lim.size)
-	}
-}
+func (b *RecvBuffer) Grow() bool { return b.grow(&b.lim) }
 
 // Len is the number of unread bytes.
 func (b *recvBuf) Len() int { return int(b.w - b.r) }
