@@ -96,13 +96,6 @@ func (c *iconn) LocalAddr() net.Addr { return tcpAddr(c.laddr) }
 // RemoteAddr implements Conn.
 func (c *iconn) RemoteAddr() net.Addr { return tcpAddr(c.raddr) }
 
-func tcpAddr(ap netip.AddrPort) net.Addr {
-	if !ap.IsValid() {
-		return nil
-	}
-	return net.TCPAddrFromAddrPort(ap)
-}
-
 // Post implements Conn.
 func (c *iconn) Post(ev *Event) {
 	c.begin()
@@ -387,13 +380,13 @@ func (c *iconn) disconnected(err error) { c.e.recycle(c, err) }
 // Connect implements Engine: ConnectEx on a bound socket, a pooled one if
 // there is one. It fails on the caller's goroutine when it cannot start.
 func (e *IOCP) Connect(ctx context.Context, network, addr string, ev *Event) {
-	ap, family, err := resolveIOCP(ctx, network, addr)
+	ap, err := resolveTCP(ctx, network, addr)
 	if err != nil {
 		ev.Conn, ev.N, ev.Err = nil, 0, &net.OpError{Op: "dial", Net: network, Err: err}
 		ev.Owner.Dispatch(ev)
 		return
 	}
-	e.dial(ctx, ap, family, ev, e.reuse)
+	e.dial(ctx, ap, family(ap), ev, e.reuse)
 }
 
 func (e *IOCP) dial(ctx context.Context, ap netip.AddrPort, family int32, ev *Event, reuse bool) {
@@ -503,7 +496,7 @@ func (c *iconn) connectDone(err error) {
 		c.connectFailed(err)
 		return
 	}
-	setTCPNoDelay(c.s)
+	setNoDelay(c.s)
 	if sa, err := windows.Getsockname(c.s); err == nil {
 		c.laddr = sockaddrToAddrPort(sa)
 	}
@@ -533,8 +526,4 @@ func (c *iconn) connectFailed(err error) {
 func (c *iconn) drop() {
 	windows.Closesocket(c.s)
 	c.e.untrack(c)
-}
-
-func setTCPNoDelay(s windows.Handle) {
-	windows.SetsockoptInt(s, windows.IPPROTO_TCP, windows.TCP_NODELAY, 1)
 }

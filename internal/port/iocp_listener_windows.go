@@ -297,7 +297,7 @@ func (a *acceptOp) completed() {
 	c := l.e.newConn(a.sock, l.family, a.skip, a.reused)
 	c.laddr, c.raddr = l.e.ext.GetAcceptExSockaddrs(&a.buf[0])
 	c.connected = true
-	setTCPNoDelay(c.s)
+	setNoDelay(c.s)
 	l.e.track(c)
 
 	l.dispatch.Lock()

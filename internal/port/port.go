@@ -1,7 +1,9 @@
 // Package port is servercore's completion model: an operation is registered
 // together with its Event, and later the Event completes with (bytes, error)
-// and is handed to its Owner's Dispatch. Engines (std, and later uring and
-// iocp) implement the model; the session logic is written once against it.
+// and is handed to its Owner's Dispatch. Three engines implement it — std on
+// package net everywhere, uring on Linux, iocp on Windows — so that the
+// session logic is written once against it; Choose and Start pick and start
+// one, and an Engine answers for itself what it is and how it receives.
 package port
 
 import (

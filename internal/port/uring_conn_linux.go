@@ -130,13 +130,6 @@ func ntohs(p uint16) uint16 {
 	return uint16(b[0])<<8 | uint16(b[1])
 }
 
-func tcpAddr(ap netip.AddrPort) net.Addr {
-	if !ap.IsValid() {
-		return nil
-	}
-	return net.TCPAddrFromAddrPort(ap)
-}
-
 // Post implements Conn. Engines and owners call it on the loop.
 func (c *uconn) Post(ev *Event) { ev.Owner.Dispatch(ev) }
 
@@ -311,11 +304,11 @@ func (e *Uring) Connect(ctx context.Context, network, addr string, ev *Event) {
 
 // connect resolves addr, makes the socket and hands the connect to a loop.
 func (e *Uring) connect(ctx context.Context, network, addr string, ev *Event) error {
-	ap, family, err := resolveTCP(ctx, network, addr)
+	ap, err := resolveTCP(ctx, network, addr)
 	if err != nil {
 		return err
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(family(ap), unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
@@ -329,31 +322,6 @@ func (e *Uring) connect(ctx context.Context, network, addr string, ev *Event) er
 	cc.stop = context.AfterFunc(ctx, func() { c.l.post(uop{kind: opConnectCancel, c: c}) })
 	c.l.post(uop{kind: opConnect, c: c})
 	return nil
-}
-
-func resolveTCP(ctx context.Context, network, addr string) (netip.AddrPort, int, error) {
-	var r net.Resolver
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return netip.AddrPort{}, 0, err
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	ips, err := r.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return netip.AddrPort{}, 0, err
-	}
-	p, err := r.LookupPort(ctx, network, port)
-	if err != nil {
-		return netip.AddrPort{}, 0, err
-	}
-	ip := ips[0].Unmap()
-	family := unix.AF_INET
-	if ip.Is6() {
-		family = unix.AF_INET6
-	}
-	return netip.AddrPortFrom(ip, uint16(p)), family, nil
 }
 
 func (c *uconn) startConnect() {
@@ -403,8 +371,4 @@ func (c *uconn) connected(cqe *uring.CQE) {
 	c.learnAddrs(false)
 	ev.Conn, ev.N, ev.Err = c, 0, nil
 	c.Post(ev)
-}
-
-func setNoDelay(fd int) {
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 }

@@ -1,7 +1,6 @@
 package port
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -251,40 +250,6 @@ func wildcard(family int32) windows.Sockaddr {
 		return &windows.SockaddrInet6{}
 	}
 	return &windows.SockaddrInet4{}
-}
-
-// resolveIOCP resolves a TCP address to dial: the first address of the host
-// (127.0.0.1 when empty), and its address family.
-func resolveIOCP(ctx context.Context, network, addr string) (netip.AddrPort, int32, error) {
-	var r net.Resolver
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return netip.AddrPort{}, 0, err
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	want := "ip"
-	switch network {
-	case "tcp4":
-		want = "ip4"
-	case "tcp6":
-		want = "ip6"
-	}
-	ips, err := r.LookupNetIP(ctx, want, host)
-	if err != nil {
-		return netip.AddrPort{}, 0, err
-	}
-	p, err := r.LookupPort(ctx, network, port)
-	if err != nil {
-		return netip.AddrPort{}, 0, err
-	}
-	ip := ips[0].Unmap()
-	family := int32(windows.AF_INET)
-	if ip.Is6() {
-		family = windows.AF_INET6
-	}
-	return netip.AddrPortFrom(ip, uint16(p)), family, nil
 }
 
 // sockError is the error of a failed socket operation. It unwraps to the

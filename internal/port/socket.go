@@ -1,0 +1,50 @@
+package port
+
+import (
+	"context"
+	"net"
+	"net/netip"
+)
+
+// Socket chores the uring and iocp engines share: both dial and accept on
+// raw sockets, so each resolves addresses and reports them the way package
+// net does. The socket options themselves are set in socket_linux.go and
+// socket_windows.go.
+
+// resolveTCP resolves a TCP address to dial: the first address of its host
+// (127.0.0.1 when the host is empty) of the family network asks for ("tcp",
+// "tcp4" or "tcp6").
+func resolveTCP(ctx context.Context, network, addr string) (netip.AddrPort, error) {
+	var r net.Resolver
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	want := "ip"
+	switch network {
+	case "tcp4":
+		want = "ip4"
+	case "tcp6":
+		want = "ip6"
+	}
+	ips, err := r.LookupNetIP(ctx, want, host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	p, err := r.LookupPort(ctx, network, port)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.AddrPortFrom(ips[0].Unmap(), uint16(p)), nil
+}
+
+// tcpAddr is ap as a net.Addr, or nil when ap is not known.
+func tcpAddr(ap netip.AddrPort) net.Addr {
+	if !ap.IsValid() {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(ap)
+}
