@@ -1,6 +1,7 @@
 package servercore
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -9,6 +10,9 @@ import (
 // send tick (Config.SendInterval), so that what they queue meanwhile goes
 // out in one write.
 type heldSends struct {
+	// mu guards the lists. It is taken under a session's mu (add runs in
+	// the session's send path), never the other way round: flush registers
+	// the held writes after letting go of it.
 	mu       sync.Mutex
 	sessions []*Session
 	spare    []*Session // the last tick's list, reused
@@ -36,18 +40,16 @@ func (h *heldSends) flush() {
 	h.mu.Unlock()
 }
 
-// sendTicks flushes the held writes every SendInterval until the service
-// stops.
-func (svc *Service) sendTicks() {
-	defer svc.background.Done()
-	t := time.NewTicker(svc.cfg.SendInterval)
+// tick flushes the held writes every interval until ctx ends.
+func (h *heldSends) tick(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-svc.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-t.C:
-			svc.held.flush()
+			h.flush()
 		}
 	}
 }

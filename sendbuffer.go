@@ -171,24 +171,3 @@ func (b *SendBuffer) Release() {
 	*b = SendBuffer{}
 	bufferPool.Put(b)
 }
-
-// sendToAll sends b to every session of set, taking all the sessions'
-// references with one atomic add instead of one per session, and returns
-// how many queued it. The caller keeps its own reference.
-func sendToAll(b *SendBuffer, set map[*Session]struct{}) int {
-	n := len(set)
-	if !b.sealed || n == 0 {
-		return 0
-	}
-	b.refs.Add(int32(n))
-	sent := 0
-	for s := range set {
-		if s.sendRetained(b) == nil {
-			sent++
-		}
-	}
-	if unused := n - sent; unused > 0 {
-		b.refs.Add(-int32(unused)) // the caller's reference keeps refs above zero
-	}
-	return sent
-}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"servercore/internal/port"
 )
@@ -24,8 +23,10 @@ type Service struct {
 	addr    string // listen address (server) or target (client)
 	count   int    // sessions a client service connects on Start
 
-	// engineRecvMemory: receives arrive in the engine's memory (Event.Data)
-	// instead of the session's RecvBuffer.
+	framing framing // how every session's stream is cut and written
+	// engineRecvMemory: receives arrive in the engine's memory (Event.Buf
+	// set by the engine) instead of the session's receive buffer; the
+	// engine says so when Start starts it.
 	engineRecvMemory bool
 	recvLimits       recvLimits // of every session's receive buffer
 
@@ -91,9 +92,9 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 	if err != nil {
 		return nil, err
 	}
-	backend, why, err := chooseBackend(cfg.Backend)
+	backend, why, err := port.Choose(cfg.Backend)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrBackendUnavailable, err)
 	}
 	switch {
 	case why != "" && backend == "std":
@@ -109,9 +110,9 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 		count:    count,
 		sessions: make(map[*Session]struct{}),
 
-		engineRecvMemory: recvIntoEngineMemory(backend),
-		recvLimits:       newRecvLimits(cfg.RecvBufferSize, cfg.RecvBufferSize/4, cfg.MaxPacketSize+cfg.RecvBufferSize),
-		drained:          make(chan struct{}),
+		framing:    newFraming(&cfg),
+		recvLimits: newRecvLimits(cfg.RecvBufferSize, cfg.RecvBufferSize/4, cfg.MaxPacketSize+cfg.RecvBufferSize),
+		drained:    make(chan struct{}),
 	}
 	if cfg.SendInterval > 0 {
 		svc.held = new(heldSends)
@@ -150,12 +151,13 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.mu.Unlock()
 		return errors.New("servercore: service already started")
 	}
-	engine, err := newEngine(svc.backend, svc.cfg.IOThreads)
+	engine, err := port.Start(svc.backend, svc.cfg.IOThreads)
 	if err != nil {
 		svc.mu.Unlock()
-		return err
+		return fmt.Errorf("%w: %w", ErrBackendUnavailable, err)
 	}
 	svc.engine = engine
+	svc.engineRecvMemory = engine.RecvMemory()
 	if svc.server {
 		// Listen under mu, so that Stop finds the listener to close.
 		ln, err := svc.engine.Listen("tcp", svc.addr, &svc.acceptEv)
@@ -169,12 +171,10 @@ func (svc *Service) Start(ctx context.Context) error {
 	}
 	svc.started = true
 	if svc.cfg.IdleTimeout > 0 {
-		svc.background.Add(1)
-		go svc.checkIdle()
+		svc.background.Go(svc.checkIdle)
 	}
 	if svc.held != nil {
-		svc.background.Add(1)
-		go svc.sendTicks()
+		svc.background.Go(func() { svc.held.tick(svc.ctx, svc.cfg.SendInterval) })
 	}
 	svc.mu.Unlock()
 	if !svc.server {
@@ -277,8 +277,7 @@ func (svc *Service) admit(s *Session) bool {
 	if svc.stopping {
 		return false
 	}
-	s.state.Store(uint32(stateConnected))
-	s.lastRecv.Store(svc.tick.Load()) // before the idle checker can see it
+	s.markConnected(svc.tick.Load())
 	svc.sessions[s] = struct{}{}
 	return true
 }
@@ -380,39 +379,4 @@ func (svc *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	return engine.Close()
-}
-
-// checkIdle disconnects sessions that received nothing for IdleTimeout,
-// looking every eighth of it, until the service stops.
-func (svc *Service) checkIdle() {
-	defer svc.background.Done()
-	// A session stores the tick count of its last receive, which happened
-	// within that tick; it expires once limit more ticks have passed, so it
-	// was really silent for at least the timeout and at most one tick more.
-	timeout := svc.cfg.IdleTimeout
-	tick := max(timeout/8, time.Millisecond)
-	limit := uint32((timeout+tick-1)/tick) + 1
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	var expired []*Session
-	for {
-		select {
-		case <-svc.ctx.Done():
-			return
-		case <-t.C:
-			now := svc.tick.Add(1)
-			svc.mu.RLock()
-			for s := range svc.sessions {
-				if now-s.lastRecv.Load() >= limit {
-					expired = append(expired, s)
-				}
-			}
-			svc.mu.RUnlock()
-			for i, s := range expired {
-				s.Disconnect(ErrIdleTimeout)
-				expired[i] = nil
-			}
-			expired = expired[:0]
-		}
-	}
 }

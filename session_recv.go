@@ -1,0 +1,145 @@
+package servercore
+
+import (
+	"fmt"
+
+	"servercore/internal/port"
+)
+
+// The receive path. It runs only in the session's completion context (its
+// Connect and Recv completions, one at a time), so recv and recvNeed need
+// no lock; it takes mu only to register the next receive. Two kinds of
+// engine feed it: those that receive into the session's receive buffer
+// (std, iocp), and those that receive into memory of their own and hand
+// over the bytes (uring), where the session keeps a buffer only while it
+// holds part of a message.
+
+// registerRecv prepares the receive buffer and registers a receive, unless
+// the session is disconnecting.
+func (s *Session) registerRecv() {
+	if !s.svc.engineRecvMemory {
+		lim := &s.svc.recvLimits
+		if s.recv == nil {
+			s.recv = newRecvBuf(lim)
+		}
+		s.recv.clean(lim)
+		if s.recv.Free() == 0 && !s.recv.grow(lim) {
+			s.Disconnect(fmt.Errorf("%w: %d unread bytes fill the buffer", ErrRecvOverflow, s.recv.Len()))
+			return
+		}
+		s.recvEv.Buf = s.recv.writeSlice()
+	}
+	s.mu.Lock()
+	if s.status() == stateConnected {
+		s.conn().Recv(&s.recvEv)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Session) processRecv(ev *port.Event) {
+	data := ev.Buf
+	ev.Buf = nil
+	switch {
+	case ev.Err != nil:
+		s.Disconnect(fmt.Errorf("recv: %w", ev.Err))
+		return
+	case ev.N == 0:
+		s.Disconnect(ErrPeerClosed)
+		return
+	}
+	s.touch()
+	s.svc.traffic.of(s.id).bytesIn.Add(uint64(ev.N))
+	var err error
+	if s.svc.engineRecvMemory {
+		err = s.deliverData(data)
+	} else {
+		n := int(ev.N)
+		filled := n == s.recv.Free()
+		if !s.recv.OnWrite(n) {
+			err = fmt.Errorf("%w: %d bytes written into %d free", ErrRecvOverflow, n, s.recv.Free())
+		} else if err = s.deliverBuffered(); err == nil && filled {
+			s.recv.grow(&s.svc.recvLimits) // the stream outpaces the buffer
+		}
+	}
+	if err != nil {
+		s.Disconnect(err)
+		return
+	}
+	s.registerRecv()
+}
+
+// deliverData handles bytes received into the engine's memory. While part
+// of a message is buffered it moves only what completes that message into
+// the receive buffer; everything else is delivered in place, and only an
+// incomplete tail is kept. The receive buffer exists only while it holds
+// bytes, so that an idle session holds no receive memory.
+func (s *Session) deliverData(data []byte) error {
+	lim := &s.svc.recvLimits
+	for len(data) > 0 && s.Connected() {
+		if s.recv == nil {
+			n, err := s.deliver(data)
+			if err != nil || !s.Connected() || n == len(data) {
+				return err
+			}
+			s.recv = newRecvBuf(lim)
+			if !s.recv.write(data[n:], lim) {
+				return fmt.Errorf("%w: %d unconsumed bytes", ErrRecvOverflow, len(data)-n)
+			}
+			s.reserveNeed()
+			return nil
+		}
+		take := len(data)
+		if s.recvNeed > 0 {
+			take = min(take, int(s.recvNeed)-s.recv.Len())
+		}
+		if !s.recv.write(data[:take], lim) {
+			return fmt.Errorf("%w: %d unread bytes and %d more", ErrRecvOverflow, s.recv.Len(), take)
+		}
+		data = data[take:]
+		if err := s.deliverBuffered(); err != nil {
+			return err
+		}
+		if s.recv.Len() == 0 {
+			s.freeRecv()
+		}
+	}
+	return nil
+}
+
+// deliverBuffered hands the receive buffer's bytes to the framing, consumes
+// what it took and makes room for the message that is incomplete.
+func (s *Session) deliverBuffered() error {
+	n, err := s.deliver(s.recv.Bytes())
+	s.recv.OnRead(n)
+	if err == nil {
+		s.reserveNeed()
+	}
+	return err
+}
+
+// deliver hands data to the service's framing, counts the messages it
+// delivered and keeps what it says the next one needs.
+func (s *Session) deliver(data []byte) (int, error) {
+	n, msgs, need, err := s.svc.framing.deliver(s, data)
+	if msgs > 0 {
+		s.svc.traffic.of(s.id).packetsIn.Add(uint64(msgs))
+	}
+	s.recvNeed = int32(need)
+	return n, err
+}
+
+// reserveNeed makes room in the receive buffer for the whole message it
+// holds the start of, when its size is known.
+func (s *Session) reserveNeed() {
+	if s.recvNeed > 0 {
+		s.recv.reserve(int(s.recvNeed), &s.svc.recvLimits)
+	}
+}
+
+// freeRecv gives the receive buffer back.
+func (s *Session) freeRecv() {
+	if s.recv != nil {
+		s.recv.release()
+		s.recv = nil
+	}
+}
