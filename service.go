@@ -36,6 +36,10 @@ type Service struct {
 	ctx    context.Context // cancelled by Stop: ends connects in progress
 	cancel context.CancelFunc
 
+	// mu guards the registry of sessions and the service's state below, and
+	// the listener and engine as Start sets them. It is taken before a
+	// session's mu (Broadcast and Stop reach sessions under it), never
+	// under one, and no callback runs under it.
 	mu       sync.RWMutex
 	sessions map[*Session]struct{} // connected, not yet released
 	live     int                   // sessions created and not yet released
@@ -54,22 +58,6 @@ type Service struct {
 	background sync.WaitGroup // the idle checker and the send ticker
 
 	traffic traffic
-}
-
-type totals struct {
-	accepted, refused, acceptErrors uint64
-}
-
-// Stats is a snapshot of a service's counters.
-type Stats struct {
-	Sessions     int    // sessions connected now
-	Accepted     uint64 // connections accepted (server)
-	Refused      uint64 // connections closed at once because of MaxSessions (server)
-	AcceptErrors uint64 // failed accepts the service survived (server)
-	PacketsIn    uint64 // whole packets received (packet sessions)
-	PacketsOut   uint64 // SendBuffers written
-	BytesIn      uint64
-	BytesOut     uint64
 }
 
 // NewServerService returns a service that will accept sessions on addr
@@ -318,25 +306,6 @@ func (svc *Service) Broadcast(b *SendBuffer) int {
 	svc.mu.RLock()
 	defer svc.mu.RUnlock()
 	return sendToAll(b, svc.sessions)
-}
-
-// Stats returns a snapshot of the service's counters.
-func (svc *Service) Stats() Stats {
-	svc.mu.RLock()
-	defer svc.mu.RUnlock()
-	t := svc.totals
-	st := Stats{
-		Accepted:     t.accepted,
-		Refused:      t.refused,
-		AcceptErrors: t.acceptErrors,
-	}
-	for s := range svc.sessions {
-		if s.Connected() {
-			st.Sessions++
-		}
-	}
-	svc.traffic.addTo(&st)
-	return st
 }
 
 // Stop stops accepting or connecting, disconnects every session with
