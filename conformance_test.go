@@ -187,9 +187,9 @@ func dumpSessions(svc *Service) string {
 }
 
 // cycleCount is how many cycles TestConnectDisconnectCycles runs per engine:
-// 20 000 by default on Linux (7 to 25 s per engine under
-// -race on two cores), 2 000 with -short, and 2 000 elsewhere, where half of
-// them would leave an ephemeral port in TIME_WAIT for minutes.
+// 20 000 by default on Linux (7 to 25 s per engine under -race on two
+// cores), 2 000 with -short, and 2 000 elsewhere, where half of them would
+// leave an ephemeral port in TIME_WAIT for minutes.
 func cycleCount() int {
 	if testing.Short() || runtime.GOOS != "linux" {
 		return 2000

@@ -314,8 +314,8 @@ func TestSendAfterDisconnect(t *testing.T) {
 	})
 }
 
-// TestSendEmptyAfterDisconnect: §3 says Send after disconnect returns an
-// error; an empty sealed buffer is no exception.
+// TestSendEmptyAfterDisconnect: Send after disconnect returns an error; an
+// empty sealed buffer is no exception.
 func TestSendEmptyAfterDisconnect(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()

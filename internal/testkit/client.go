@@ -23,8 +23,8 @@ func AppendPacket(b []byte, id uint16, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// ReadPacket reads one packet from r into buf (grown if needed) and
-// returns its id and payload, which shares buf's memory.
+// ReadPacket reads one packet from r into buf, or into new memory if buf
+// is too small, and returns its id and payload.
 func ReadPacket(r io.Reader, buf []byte) (uint16, []byte, error) {
 	if cap(buf) < headerSize {
 		buf = make([]byte, headerSize)
@@ -36,7 +36,7 @@ func ReadPacket(r io.Reader, buf []byte) (uint16, []byte, error) {
 	size := int(binary.LittleEndian.Uint16(hdr))
 	id := binary.LittleEndian.Uint16(hdr[2:])
 	if size < headerSize {
-		return 0, nil, fmt.Errorf("bad size %d from the server", size)
+		return 0, nil, fmt.Errorf("bad size %d in a packet header", size)
 	}
 	n := size - headerSize
 	if cap(buf) < n {
@@ -69,9 +69,9 @@ func IsReset(err error) bool {
 	return false
 }
 
-// Client is a packet client on a plain net.Conn, to talk to a server
-// without the code under test on the client side. Its methods fail the
-// test that dialled it.
+// Client is a packet client on a plain net.Conn, so that a server is
+// tested against a peer that shares none of its code. The methods that
+// return no error fail the test that dialled it instead.
 type Client struct {
 	net.Conn
 	t testing.TB
