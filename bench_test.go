@@ -7,13 +7,15 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"servercore/internal/testkit"
 )
 
 // BenchmarkNextPacket cuts a buffer of 1000 64-byte packets.
 func BenchmarkNextPacket(b *testing.B) {
 	var stream []byte
 	for i := range 1000 {
-		stream = appendPacket(stream, uint16(i), payloadOf(i, 64-HeaderSize))
+		stream = testkit.AppendPacket(stream, uint16(i), testkit.Payload(i, 64-HeaderSize))
 	}
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
@@ -36,7 +38,7 @@ func BenchmarkNextPacket(b *testing.B) {
 // BenchmarkNewPacketRelease takes a 64-byte packet from the SendBuffer pool
 // and gives it back.
 func BenchmarkNewPacketRelease(b *testing.B) {
-	payload := payloadOf(1, 60)
+	payload := testkit.Payload(1, 60)
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -90,7 +92,7 @@ func (benchEcho) OnRecvPacket(s *Session, id uint16, payload []byte) { s.SendPac
 func BenchmarkSessionEcho64(b *testing.B) {
 	h := newHarness(b, Config{NewPacketSession: func() PacketHandler { return benchEcho{} }})
 	s, fc := h.connect()
-	pkt := appendPacket(nil, 1, payloadOf(1, 64-HeaderSize))
+	pkt := testkit.AppendPacket(nil, 1, testkit.Payload(1, 64-HeaderSize))
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -116,9 +118,9 @@ func BenchmarkSessionEcho64(b *testing.B) {
 // server-allocs/op, the process's heap allocations per round trip, is the
 // server's figure.
 func BenchmarkEchoRoundTrip64(b *testing.B) {
-	for _, backend := range conformanceEngines {
+	for _, backend := range testkit.Backends() {
 		b.Run(backend, func(b *testing.B) {
-			if err := engineProbe(backend); err != nil {
+			if err := testkit.Probe(backend); err != nil {
 				b.Skipf("engine %q unavailable here: %v", backend, err)
 			}
 			benchEchoRoundTrip64(b, backend)
@@ -151,7 +153,7 @@ func benchEchoRoundTrip64(b *testing.B, backend string) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Minute))
-	pkt := appendPacket(nil, 1, payloadOf(1, 64-HeaderSize))
+	pkt := testkit.AppendPacket(nil, 1, testkit.Payload(1, 64-HeaderSize))
 	back := make([]byte, len(pkt))
 	roundTrip := func() {
 		if _, err := c.Write(pkt); err != nil {
@@ -192,10 +194,10 @@ func (benchBroadcast) OnRecvPacket(s *Session, id uint16, payload []byte) {
 // server-allocs/delivery counts the process's heap allocations per packet
 // delivered (the clients read into buffers made up front).
 func BenchmarkBroadcast64(b *testing.B) {
-	for _, backend := range conformanceEngines {
+	for _, backend := range testkit.Backends() {
 		for _, interval := range []time.Duration{0, 5 * time.Millisecond} {
 			b.Run(backend+"/SendInterval="+interval.String(), func(b *testing.B) {
-				if err := engineProbe(backend); err != nil {
+				if err := testkit.Probe(backend); err != nil {
 					b.Skipf("engine %q unavailable here: %v", backend, err)
 				}
 				benchBroadcast64(b, backend, interval)
@@ -211,7 +213,7 @@ func benchBroadcast64(b *testing.B, backend string, interval time.Duration) {
 		SendInterval:     interval,
 		NewPacketSession: func() PacketHandler { return benchBroadcast{} },
 	})
-	pkt := appendPacket(nil, 1, payloadOf(1, 64-HeaderSize))
+	pkt := testkit.AppendPacket(nil, 1, testkit.Payload(1, 64-HeaderSize))
 	got := make(chan int, clients)
 	conns := make([]net.Conn, clients)
 	for i := range conns {

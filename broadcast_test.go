@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"servercore/internal/testkit"
 )
 
 // broadcastApp sends every packet it receives to every connected session,
@@ -27,7 +29,7 @@ func broadcastApp() *testApp {
 // a broadcast server; every client receives all N*M packets, whole, and in
 // each sender's order, whether writes go at once or wait for send ticks.
 func TestBroadcastEveryClientGetsEverything(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		forEachSendInterval(t, func(t *testing.T, interval time.Duration) {
 			testBroadcastEverything(t, backend, interval)
 		})
@@ -40,17 +42,17 @@ func testBroadcastEverything(t *testing.T, backend string, interval time.Duratio
 	cfg := app.configFor(backend)
 	cfg.SendInterval = interval
 	svc := startServer(t, app, cfg)
-	cs := make([]*client, clients)
+	cs := make([]*testkit.Client, clients)
 	for i := range cs {
-		cs[i] = dial(t, svc.Addr())
+		cs[i] = testkit.Dial(t, svc.Addr())
 	}
-	waitFor(t, waitLong, "every client to be connected", func() bool { return app.connected.Load() == clients })
+	testkit.WaitFor(t, testkit.WaitLong, "every client to be connected", func() bool { return app.connected.Load() == clients })
 
 	// payload: sender u16, seq u32, then filler derived from both.
 	mk := func(sender, seq int) []byte {
 		p := binary.LittleEndian.AppendUint16(nil, uint16(sender))
 		p = binary.LittleEndian.AppendUint32(p, uint32(seq))
-		return append(p, payloadOf(sender*1000+seq, seq%50)...)
+		return append(p, testkit.Payload(sender*1000+seq, seq%50)...)
 	}
 	errs := make(chan error, 2*clients)
 	var wg sync.WaitGroup
@@ -61,7 +63,7 @@ func testBroadcastEverything(t *testing.T, backend string, interval time.Duratio
 			next := make([]int, clients)
 			buf := make([]byte, 0, 256)
 			for range clients * perClient {
-				id, p, err := c.readPacket(waitLong, buf)
+				id, p, err := c.ReadPacket(testkit.WaitLong, buf)
 				if err != nil {
 					errs <- fmt.Errorf("client %d: read after %v: %w", i, next, err)
 					return
@@ -95,9 +97,9 @@ func testBroadcastEverything(t *testing.T, backend string, interval time.Duratio
 			defer wg.Done()
 			var msg []byte
 			for seq := range perClient {
-				msg = appendPacket(msg, uint16(i), mk(i, seq))
+				msg = testkit.AppendPacket(msg, uint16(i), mk(i, seq))
 				if seq%7 == 6 || seq == perClient-1 {
-					if err := c.write(msg); err != nil {
+					if err := c.TimedWrite(msg); err != nil {
 						errs <- fmt.Errorf("client %d: write: %w", i, err)
 						return
 					}
@@ -120,7 +122,7 @@ func testBroadcastEverything(t *testing.T, backend string, interval time.Duratio
 // real connections: each send holds a reference to the one buffer, and it
 // is back to the caller's single reference once every write completed.
 func TestBroadcastBufferShared(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		for _, kind := range []string{"Service", "Group"} {
 			t.Run(kind, func(t *testing.T) {
 				const clients = 20
@@ -129,13 +131,13 @@ func TestBroadcastBufferShared(t *testing.T) {
 				app.onConnected = func(ts *testSession) { g.Add(ts.s) }
 				app.onDisconnected = func(ts *testSession, _ error) { g.Remove(ts.s) }
 				svc := startServer(t, app, app.configFor(backend))
-				cs := make([]*client, clients)
+				cs := make([]*testkit.Client, clients)
 				for i := range cs {
-					cs[i] = dial(t, svc.Addr())
+					cs[i] = testkit.Dial(t, svc.Addr())
 				}
-				waitFor(t, waitLong, "every client to be connected", func() bool { return g.Len() == clients })
+				testkit.WaitFor(t, testkit.WaitLong, "every client to be connected", func() bool { return g.Len() == clients })
 
-				payload := payloadOf(1, 3000)
+				payload := testkit.Payload(1, 3000)
 				for round := range 3 {
 					b := NewPacket(uint16(round), payload)
 					var n int
@@ -151,17 +153,17 @@ func TestBroadcastBufferShared(t *testing.T) {
 						t.Fatalf("refs %d after broadcasting to %d sessions", r, clients)
 					}
 					for _, c := range cs {
-						c.expect(uint16(round), payload)
+						c.Expect(uint16(round), payload)
 					}
-					waitFor(t, waitLong, "the buffer to be back to one reference", func() bool { return b.refs.Load() == 1 })
+					testkit.WaitFor(t, testkit.WaitLong, "the buffer to be back to one reference", func() bool { return b.refs.Load() == 1 })
 					b.Release()
 				}
 				// Members that leave are skipped, and removed by their handler.
 				cs[0].Close()
-				waitFor(t, waitLong, "the closed client to leave the group", func() bool { return g.Len() == clients-1 })
+				testkit.WaitFor(t, testkit.WaitLong, "the closed client to leave the group", func() bool { return g.Len() == clients-1 })
 				b := NewPacket(7, nil)
 				if kind == "Service" {
-					waitFor(t, waitLong, "the session to be released", func() bool { return svc.Stats().Sessions == clients-1 })
+					testkit.WaitFor(t, testkit.WaitLong, "the session to be released", func() bool { return svc.Stats().Sessions == clients-1 })
 					if n := svc.Broadcast(b); n != clients-1 {
 						t.Fatalf("Broadcast queued %d, want %d", n, clients-1)
 					}
@@ -169,9 +171,9 @@ func TestBroadcastBufferShared(t *testing.T) {
 					t.Fatalf("Broadcast queued %d, want %d", n, clients-1)
 				}
 				for _, c := range cs[1:] {
-					c.expect(7, nil)
+					c.Expect(7, nil)
 				}
-				waitFor(t, waitLong, "the buffer to be back to one reference", func() bool { return b.refs.Load() == 1 })
+				testkit.WaitFor(t, testkit.WaitLong, "the buffer to be back to one reference", func() bool { return b.refs.Load() == 1 })
 				b.Release()
 			})
 		}
@@ -182,19 +184,19 @@ func TestBroadcastBufferShared(t *testing.T) {
 // goroutines while members disconnect and remove themselves from their
 // OnDisconnected (the original erased from the set it was iterating).
 func TestGroupBroadcastWhileMembersLeave(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const clients = 20
 		app := newTestApp()
 		g := NewGroup()
 		app.onConnected = func(ts *testSession) { g.Add(ts.s) }
 		app.onDisconnected = func(ts *testSession, _ error) { g.Remove(ts.s) }
 		svc := startServer(t, app, app.configFor(backend))
-		cs := make([]*client, clients)
+		cs := make([]*testkit.Client, clients)
 		for i := range cs {
-			cs[i] = dial(t, svc.Addr())
+			cs[i] = testkit.Dial(t, svc.Addr())
 			go io.Copy(io.Discard, cs[i])
 		}
-		waitFor(t, waitLong, "every client to be connected", func() bool { return g.Len() == clients })
+		testkit.WaitFor(t, testkit.WaitLong, "every client to be connected", func() bool { return g.Len() == clients })
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		halt := sync.OnceFunc(func() { close(stop); wg.Wait() })
@@ -217,7 +219,7 @@ func TestGroupBroadcastWhileMembersLeave(t *testing.T) {
 		}
 		// Every other session is ended by the server, the rest by their
 		// client: the client of that session (sessions connect in any order).
-		byAddr := make(map[string]*client)
+		byAddr := make(map[string]*testkit.Client)
 		for _, c := range cs {
 			byAddr[c.LocalAddr().String()] = c
 		}
@@ -229,8 +231,8 @@ func TestGroupBroadcastWhileMembersLeave(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		if !waitUntil(waitLong, func() bool { return g.Len() == 0 }) {
-			t.Fatalf("after %v, %d members have not left; sessions left: %s", waitLong, g.Len(), dumpSessions(svc))
+		if !testkit.WaitUntil(testkit.WaitLong, func() bool { return g.Len() == 0 }) {
+			t.Fatalf("after %v, %d members have not left; sessions left: %s", testkit.WaitLong, g.Len(), dumpSessions(svc))
 		}
 		halt()
 		b := NewPacket(1, nil)
@@ -246,7 +248,7 @@ func TestGroupBroadcastWhileMembersLeave(t *testing.T) {
 // ErrSendQueueFull; a healthy client keeps flowing meanwhile and after,
 // whether writes go at once or wait for send ticks.
 func TestSendQueueLimitCutsSlowReader(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		forEachSendInterval(t, func(t *testing.T, interval time.Duration) {
 			testSlowReaderCut(t, backend, interval)
 		})
@@ -256,7 +258,7 @@ func TestSendQueueLimitCutsSlowReader(t *testing.T) {
 func testSlowReaderCut(t *testing.T, backend string, interval time.Duration) {
 	const pushID = 100
 	app := newTestApp()
-	chunk := payloadOf(1, 4096)
+	chunk := testkit.Payload(1, 4096)
 	app.onPacket = func(ts *testSession, id uint16, payload []byte) {
 		if id != pushID {
 			ts.s.SendPacket(id, payload)
@@ -277,31 +279,31 @@ func testSlowReaderCut(t *testing.T, backend string, interval time.Duration) {
 	cfg.SendQueueLimit = 256 << 10
 	cfg.SendInterval = interval
 	svc := startServer(t, app, cfg)
-	healthy := dial(t, svc.Addr())
-	healthy.echo(1, []byte("hi"))
-	slow := dial(t, svc.Addr())
-	slow.echo(1, []byte("hi"))
+	healthy := testkit.Dial(t, svc.Addr())
+	healthy.Echo(1, []byte("hi"))
+	slow := testkit.Dial(t, svc.Addr())
+	slow.Echo(1, []byte("hi"))
 	// A modest receive buffer (not below the loopback MSS, which stalls TCP
 	// in zero-window probing) so the server's queue builds up sooner.
 	slow.Conn.(*net.TCPConn).SetReadBuffer(128 << 10)
 	ss := app.session(t, slow)
 
-	push := appendPacket(nil, pushID, nil)
+	push := testkit.AppendPacket(nil, pushID, nil)
 	pushed := 0
 	for !ss.closed() && pushed < 5000 {
-		if err := slow.write(push); err != nil {
+		if err := slow.TimedWrite(push); err != nil {
 			break // the server cut us off
 		}
 		pushed++
 		if pushed%3 == 0 {
-			healthy.echo(2, payloadOf(pushed, 100))
-			healthy.send(pushID, nil) // the same push, read: never cut
+			healthy.Echo(2, testkit.Payload(pushed, 100))
+			healthy.Send(pushID, nil) // the same push, read: never cut
 			for range 16 {
-				healthy.expect(pushID, chunk)
+				healthy.Expect(pushID, chunk)
 			}
 		}
 	}
-	cause := ss.waitDisconnected(t, waitLong)
+	cause := ss.waitDisconnected(t, testkit.WaitLong)
 	t.Logf("the slow reader was cut after %d pushes of 64 KiB", pushed)
 	if !errors.Is(cause, ErrSendQueueFull) {
 		t.Fatalf("after %d pushes (%d MiB) the slow reader's cause is %v, want ErrSendQueueFull", pushed, pushed*16*4100>>20, cause)
@@ -313,9 +315,9 @@ func testSlowReaderCut(t *testing.T, backend string, interval time.Duration) {
 		t.Errorf("the Send that exceeded the limit returned %v, want ErrSendQueueFull", sendErr)
 	}
 	for i := range 20 {
-		healthy.echo(3, payloadOf(i, 2000))
+		healthy.Echo(3, testkit.Payload(i, 2000))
 	}
-	slow.expectClosed(waitLong)
+	slow.ExpectClosed(testkit.WaitLong)
 }
 
 // closed reports whether OnDisconnected ran.

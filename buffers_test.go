@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"servercore/internal/testkit"
 )
 
 // ---------------------------------------------------------------------------
@@ -268,7 +270,7 @@ func TestSendBufferOpenSeal(t *testing.T) {
 			if len(w) != size {
 				t.Fatalf("Buffer() has %d bytes, want %d", len(w), size)
 			}
-			want := payloadOf(size, size)
+			want := testkit.Payload(size, size)
 			copy(w, want)
 			n := size / 2
 			b.Seal(n)
@@ -303,7 +305,7 @@ func TestSendBufferRefs(t *testing.T) {
 	}
 	b.Release()
 	b.Release()
-	if got := b.refs.Load(); got != 1 || !bytes.Equal(b.Bytes(), appendPacket(nil, 1, []byte("x"))) {
+	if got := b.refs.Load(); got != 1 || !bytes.Equal(b.Bytes(), testkit.AppendPacket(nil, 1, []byte("x"))) {
 		t.Fatalf("refs = %d after two Releases, want 1, bytes intact", got)
 	}
 	b.Release()
@@ -389,7 +391,7 @@ func TestSendBufferConcurrent(t *testing.T) {
 				}
 				b := OpenSendBuffer(size)
 				n := r.IntN(size + 1)
-				p := payloadOf(w*rounds+i, n)
+				p := testkit.Payload(w*rounds+i, n)
 				copy(b.Buffer(), p)
 				b.Seal(n)
 				held = append(held, b)

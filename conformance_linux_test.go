@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"servercore/internal/testkit"
 )
 
 // stalledListener returns the address of a listening socket whose accept
@@ -54,9 +56,9 @@ func stalledListener(t *testing.T) string {
 // drops SYNs) ends with ErrConnect when its context ends, and a Connect in
 // progress when the service stops returns, as does Stop; nothing leaks.
 func TestClientConnectStalled(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		addr := stalledListener(t) // before the snapshot: its descriptors outlive check
-		check := leakCheck(t)
+		check := testkit.LeakCheck(t)
 		app := newTestApp()
 		cl, err := NewClientService(addr, 0, app.configFor(backend))
 		if err != nil {
@@ -73,7 +75,7 @@ func TestClientConnectStalled(t *testing.T) {
 		if !errors.Is(err, ErrConnect) {
 			t.Errorf("Connect whose context expires: %v, want ErrConnect", err)
 		}
-		if took := time.Since(began); took > waitShort {
+		if took := time.Since(began); took > testkit.WaitShort {
 			t.Errorf("Connect returned %v after its context expired", took)
 		}
 
@@ -84,7 +86,7 @@ func TestClientConnectStalled(t *testing.T) {
 		}()
 		time.Sleep(100 * time.Millisecond) // the connect is in progress
 		stopService(t, cl)
-		err = recvOf(t, done, waitLong, "the Connect in progress to return after Stop")
+		err = testkit.Recv(t, done, testkit.WaitLong, "the Connect in progress to return after Stop")
 		if !errors.Is(err, ErrServiceClosed) && !errors.Is(err, ErrConnect) {
 			t.Errorf("Connect in progress at Stop: %v, want ErrServiceClosed or ErrConnect", err)
 		}
@@ -101,7 +103,7 @@ func TestClientConnectStalled(t *testing.T) {
 // failed accepts and keep serving its sessions, then accept the waiting
 // connections once descriptors are free again; nothing leaks.
 func TestAcceptOutOfDescriptors(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		// A soft RLIMIT_NOFILE a little above what is open, set before the
 		// server starts (io_uring samples the limit when an accept is
 		// armed), so that the table can be filled.
@@ -141,11 +143,11 @@ func TestAcceptOutOfDescriptors(t *testing.T) {
 			}
 		}()
 
-		check := leakCheck(t)
+		check := testkit.LeakCheck(t)
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		healthy := dial(t, svc.Addr())
-		healthy.echo(1, []byte("before"))
+		healthy := testkit.Dial(t, svc.Addr())
+		healthy.Echo(1, []byte("before"))
 		port := svc.Addr().(*net.TCPAddr).Port
 
 		// The connections that will arrive: sockets made now, connected
@@ -180,13 +182,13 @@ func TestAcceptOutOfDescriptors(t *testing.T) {
 				t.Fatalf("connect: %v", err)
 			}
 		}
-		deadline := time.Now().Add(waitShort)
+		deadline := time.Now().Add(testkit.WaitShort)
 		for svc.Stats().AcceptErrors == 0 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		st := svc.Stats()
-		healthy.send(2, []byte("during"))
-		_, _, healthyErr := healthy.readPacket(waitLong, nil)
+		healthy.Send(2, []byte("during"))
+		_, _, healthyErr := healthy.ReadPacket(testkit.WaitLong, nil)
 		restore()
 		restored = true
 		if st.AcceptErrors == 0 {
@@ -197,14 +199,14 @@ func TestAcceptOutOfDescriptors(t *testing.T) {
 		}
 
 		// Descriptors are back: the waiting connections are accepted.
-		waitFor(t, waitLong, "the waiting connections to be accepted", func() bool {
+		testkit.WaitFor(t, testkit.WaitLong, "the waiting connections to be accepted", func() bool {
 			return app.connected.Load() == 1+waiting
 		})
 		closeSocks()
-		waitFor(t, waitLong, "their sessions to end", func() bool { return app.disconnected.Load() == waiting })
-		c := dial(t, svc.Addr())
-		c.echo(3, []byte("after"))
-		healthy.echo(4, []byte("after"))
+		testkit.WaitFor(t, testkit.WaitLong, "their sessions to end", func() bool { return app.disconnected.Load() == waiting })
+		c := testkit.Dial(t, svc.Addr())
+		c.Echo(3, []byte("after"))
+		healthy.Echo(4, []byte("after"))
 		t.Logf("%d failed accepts counted", st.AcceptErrors)
 		c.Close()
 		healthy.Close()

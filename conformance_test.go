@@ -1,11 +1,11 @@
 package servercore
 
-// The conformance suite (DESIGN.md §2, issue 3 item 4): every test over real
-// loopback sockets runs once per engine available on the platform, as a
-// subtest named after the engine, through forEachBackend. This file has the
-// table, and the tests the io_uring issue adds to those of the core issue:
-// connect/disconnect cycles without descriptor growth, the fallback of
-// "auto", client sessions under load, and maximum-size packets.
+// The conformance suite: every test over real loopback sockets runs once
+// per engine available on the platform, as a subtest named after the
+// engine, through testkit.ForEachBackend. This file has the tests that
+// hold every engine to the same behaviour beyond the basics: connect and
+// disconnect cycles without descriptor growth, the fallback of "auto",
+// client sessions under load, and maximum-size packets.
 //
 // An engine that cannot run here is not silently passed: its subtest is
 // skipped with the probe's exact reason, and TestConformanceEngines logs
@@ -33,62 +33,16 @@ import (
 	"time"
 
 	"servercore/internal/port"
+	"servercore/internal/testkit"
 )
-
-// conformanceEngines are the engines of this platform, in the order the
-// suite runs them. Each runs where engineProbe passes, and is skipped with
-// the probe's reason where it does not.
-var conformanceEngines = func() []string {
-	switch runtime.GOOS {
-	case "linux":
-		return []string{"std", "uring"}
-	case "windows":
-		return []string{"std", "iocp"}
-	}
-	return []string{"std"}
-}()
-
-// engineProbe reports why backend cannot run on this system, or nil.
-func engineProbe(backend string) error {
-	switch backend {
-	case "uring":
-		return port.ProbeUring()
-	case "iocp":
-		return port.ProbeIOCP()
-	}
-	return nil
-}
-
-// requiredEngine reports whether SERVERCORE_TEST_REQUIRE names backend.
-func requiredEngine(backend string) bool {
-	return slices.Contains(strings.Split(os.Getenv("SERVERCORE_TEST_REQUIRE"), ","), backend)
-}
-
-// forEachBackend runs f once per engine, as the subtest t.Run(backend). An
-// engine unavailable here is skipped with the probe's reason (or fails, if
-// SERVERCORE_TEST_REQUIRE names it).
-func forEachBackend(t *testing.T, f func(t *testing.T, backend string)) {
-	t.Helper()
-	for _, backend := range conformanceEngines {
-		t.Run(backend, func(t *testing.T) {
-			if err := engineProbe(backend); err != nil {
-				if requiredEngine(backend) {
-					t.Fatalf("engine %q is required (SERVERCORE_TEST_REQUIRE) but unavailable: %v", backend, err)
-				}
-				t.Skipf("engine %q unavailable on this system, not tested: %v", backend, err)
-			}
-			f(t, backend)
-		})
-	}
-}
 
 // TestConformanceEngines says which engines the conformance suite runs on
 // here, and why any is left out.
 func TestConformanceEngines(t *testing.T) {
 	var ran, skipped []string
-	for _, backend := range conformanceEngines {
-		if err := engineProbe(backend); err != nil {
-			if requiredEngine(backend) {
+	for _, backend := range testkit.Backends() {
+		if err := testkit.Probe(backend); err != nil {
+			if testkit.Required(backend) {
 				t.Errorf("engine %q is required (SERVERCORE_TEST_REQUIRE) but unavailable: %v", backend, err)
 			}
 			skipped = append(skipped, fmt.Sprintf("%s (%v)", backend, err))
@@ -118,7 +72,7 @@ func startClient(t testing.TB, app *testApp, cfg Config, target string, n int) *
 		t.Fatalf("client runs on %q, want %q", cl.Backend(), cfg.Backend)
 	}
 	t.Cleanup(func() { stopService(t, cl); app.check(t, true) })
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitLong)
 	defer cancel()
 	if err := cl.Start(ctx); err != nil {
 		t.Fatalf("client Start: %v", err)
@@ -202,7 +156,7 @@ func (cs *cycleSession) OnDisconnected(_ *Session, cause error) {
 	switch {
 	case errors.Is(cause, ErrPeerClosed):
 		kind = "peer closed"
-	case isReset(cause):
+	case testkit.IsReset(cause):
 		kind = "reset"
 	case errors.Is(cause, ErrDisconnected):
 		kind = "server disconnect"
@@ -233,9 +187,9 @@ func dumpSessions(svc *Service) string {
 }
 
 // cycleCount is how many cycles TestConnectDisconnectCycles runs per engine:
-// the 20 000 of issue 3 by default on Linux (7 to 25 s per engine under
-// -race on two cores), 2 000 with -short, and 2 000 elsewhere, where half of
-// them would leave an ephemeral port in TIME_WAIT for minutes.
+// 20 000 by default on Linux (7 to 25 s per engine under -race on two
+// cores), 2 000 with -short, and 2 000 elsewhere, where half of them would
+// leave an ephemeral port in TIME_WAIT for minutes.
 func cycleCount() int {
 	if testing.Short() || runtime.GOOS != "linux" {
 		return 2000
@@ -254,8 +208,8 @@ func cycleCount() int {
 // before the cycles (no fd growth), and after Stop no goroutine or
 // descriptor is left.
 func TestConnectDisconnectCycles(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		cycles := cycleCount()
 		const workers = 8
 		app := &cycleApp{causes: make(map[string]int)}
@@ -271,19 +225,19 @@ func TestConnectDisconnectCycles(t *testing.T) {
 
 		// cycle runs connection i; it returns an error only for what is
 		// wrong on the client's side.
-		payload := payloadOf(3, 100)
+		payload := testkit.Payload(3, 100)
 		cycle := func(i int, buf []byte) error {
-			nc, err := net.DialTimeout("tcp", addr, waitShort)
+			nc, err := net.DialTimeout("tcp", addr, testkit.WaitShort)
 			if err != nil {
 				return fmt.Errorf("cycle %d: dial: %w", i, err)
 			}
 			c := nc.(*net.TCPConn)
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(waitLong))
+			c.SetDeadline(time.Now().Add(testkit.WaitLong))
 			switch i % 4 {
 			case 0: // close at once
 			case 1: // echo, then close
-				msg := appendPacket(buf[:0], uint16(i), payload)
+				msg := testkit.AppendPacket(buf[:0], uint16(i), payload)
 				if _, err := c.Write(msg); err != nil {
 					return fmt.Errorf("cycle %d: write: %w", i, err)
 				}
@@ -295,13 +249,13 @@ func TestConnectDisconnectCycles(t *testing.T) {
 					return fmt.Errorf("cycle %d: echo corrupted", i)
 				}
 			case 2: // reset in the middle of a packet
-				msg := appendPacket(buf[:0], uint16(i), payload)
+				msg := testkit.AppendPacket(buf[:0], uint16(i), payload)
 				if _, err := c.Write(msg[:10]); err != nil {
 					return fmt.Errorf("cycle %d: write: %w", i, err)
 				}
 				c.SetLinger(0)
 			case 3: // the server disconnects first
-				if _, err := c.Write(appendPacket(buf[:0], cycleQuit, nil)); err != nil {
+				if _, err := c.Write(testkit.AppendPacket(buf[:0], cycleQuit, nil)); err != nil {
 					return fmt.Errorf("cycle %d: write: %w", i, err)
 				}
 				if n, err := c.Read(buf[:1]); n != 0 || errors.Is(err, os.ErrDeadlineExceeded) {
@@ -335,11 +289,11 @@ func TestConnectDisconnectCycles(t *testing.T) {
 				return c >= n-(n+1)/4
 			}
 		}
-		if !waitUntil(waitLong, drained(64)) {
+		if !testkit.WaitUntil(testkit.WaitLong, drained(64)) {
 			t.Fatalf("64 warm-up cycles done, but after %v %d sessions connected, %d disconnected (causes %v), Stats %+v; sessions left: %s",
-				waitLong, app.connected.Load(), app.disconnected.Load(), app.causesNow(), svc.Stats(), dumpSessions(svc))
+				testkit.WaitLong, app.connected.Load(), app.disconnected.Load(), app.causesNow(), svc.Stats(), dumpSessions(svc))
 		}
-		fdsBefore := fdCount()
+		fdsBefore := testkit.FdCount()
 
 		began := time.Now()
 		deadline := began.Add(2 * time.Minute)
@@ -378,9 +332,9 @@ func TestConnectDisconnectCycles(t *testing.T) {
 			return
 		}
 		took := time.Since(began)
-		if !waitUntil(waitLong, drained(last)) {
+		if !testkit.WaitUntil(testkit.WaitLong, drained(last)) {
 			t.Fatalf("%d cycles done, but after %v %d sessions connected, %d disconnected (causes %v), Stats %+v; sessions left: %s",
-				cycles, waitLong, app.connected.Load(), app.disconnected.Load(), app.causesNow(), svc.Stats(), dumpSessions(svc))
+				cycles, testkit.WaitLong, app.connected.Load(), app.disconnected.Load(), app.causesNow(), svc.Stats(), dumpSessions(svc))
 		}
 		t.Logf("%d cycles in %v (8 clients at a time); causes %v", cycles, took.Round(time.Millisecond), app.causes)
 
@@ -411,13 +365,7 @@ func TestConnectDisconnectCycles(t *testing.T) {
 
 		// No descriptor growth while the server runs on.
 		if fdsBefore >= 0 {
-			var now int
-			for end := time.Now().Add(leakWait); ; time.Sleep(20 * time.Millisecond) {
-				if now = fdCount(); now <= fdsBefore || time.Now().After(end) {
-					break
-				}
-			}
-			if now > fdsBefore {
+			if now := testkit.SettleFdCount(fdsBefore); now > fdsBefore {
 				t.Errorf("descriptors grew from %d to %d over %d cycles", fdsBefore, now, cycles)
 			}
 		}
@@ -461,7 +409,7 @@ func TestAutoFallsBackWithoutUring(t *testing.T) {
 	if probe == nil {
 		t.Fatal("ProbeUring passes with SERVERCORE_URING=off")
 	}
-	check := leakCheck(t)
+	check := testkit.LeakCheck(t)
 
 	var logs syncBuffer
 	app := newTestApp()
@@ -475,9 +423,9 @@ func TestAutoFallsBackWithoutUring(t *testing.T) {
 	if lines := strings.Count(strings.TrimSpace(out), "\n") + 1; lines != 1 || !strings.Contains(out, "backend=std") || !strings.Contains(out, probe.Error()) {
 		t.Errorf("auto's log says %q; want one line naming std and the probe's reason %q", out, probe)
 	}
-	c := dial(t, svc.Addr())
+	c := testkit.Dial(t, svc.Addr())
 	for i := range 10 {
-		c.echo(uint16(i), payloadOf(i, 1000*i))
+		c.Echo(uint16(i), testkit.Payload(i, 1000*i))
 	}
 
 	capp := newTestApp()
@@ -497,7 +445,7 @@ func TestAutoFallsBackWithoutUring(t *testing.T) {
 		if err := ts.s.SendPacket(1, []byte("auto")); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, waitLong, "the echo to the auto client", func() bool { return ts.packets.Load() == 1 })
+		testkit.WaitFor(t, testkit.WaitLong, "the echo to the auto client", func() bool { return ts.packets.Load() == 1 })
 	}
 	stopService(t, auto)
 	capp.check(t, true)
@@ -529,7 +477,7 @@ func TestUringUnavailableAtStart(t *testing.T) {
 	if err := port.ProbeUring(); err != nil {
 		t.Skipf("io_uring unavailable here: %v", err)
 	}
-	check := leakCheck(t)
+	check := testkit.LeakCheck(t)
 	app := newTestApp()
 	svc, err := NewServerService("127.0.0.1:0", app.configFor("uring"))
 	if err != nil {
@@ -559,12 +507,12 @@ func sendAndAwait(t testing.TB, app *testApp, count, step int, want int64) {
 	t.Helper()
 	for _, ts := range app.all() {
 		for i := range count {
-			if err := ts.s.SendPacket(uint16(i), payloadOf(i, step*i)); err != nil {
+			if err := ts.s.SendPacket(uint16(i), testkit.Payload(i, step*i)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	waitFor(t, waitLong, fmt.Sprintf("%d packets on every session", want), func() bool {
+	testkit.WaitFor(t, testkit.WaitLong, fmt.Sprintf("%d packets on every session", want), func() bool {
 		for _, ts := range app.all() {
 			if ts.packets.Load() < want {
 				return false
@@ -578,7 +526,7 @@ func sendAndAwait(t testing.TB, app *testApp, count, step int, want int64) {
 // one I/O thread and more threads than this machine has cores: every
 // session's packets come back, whatever the engine makes of the setting.
 func TestIOThreads(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		for _, threads := range []int{1, runtime.NumCPU() + 1} {
 			t.Run(fmt.Sprint(threads), func(t *testing.T) {
 				const n = 12
@@ -604,8 +552,8 @@ func TestIOThreads(t *testing.T) {
 // client session ends once with ErrServiceClosed, every server session ends
 // with the peer's close or reset, and no goroutine or descriptor is left.
 func TestClientStopBusy(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		const n, inflight = 16, 4
 		srv := newTestApp()
 		svc := startServer(t, srv, srv.configFor(backend))
@@ -625,9 +573,9 @@ func TestClientStopBusy(t *testing.T) {
 			}
 		}
 		capp.check(t, true)
-		waitFor(t, waitLong, "the server sessions to end", func() bool { return srv.disconnected.Load() == n })
+		testkit.WaitFor(t, testkit.WaitLong, "the server sessions to end", func() bool { return srv.disconnected.Load() == n })
 		for _, ts := range srv.all() {
-			if !errors.Is(ts.cause, ErrPeerClosed) && !isReset(ts.cause) && !errors.Is(ts.cause, syscall.EPIPE) {
+			if !errors.Is(ts.cause, ErrPeerClosed) && !testkit.IsReset(ts.cause) && !errors.Is(ts.cause, syscall.EPIPE) {
 				t.Errorf("server session %d: cause %v, want the client's close", ts.id, ts.cause)
 			}
 		}
@@ -649,7 +597,7 @@ func TestClientStopBusy(t *testing.T) {
 // io_uring) and may run them out, and its sends are partial; every packet
 // must come back whole, in order.
 func TestLargePacketsPipelined(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const clients, rounds = 4, 3
 		sizes := []int{MaxPacketSize - HeaderSize, 0, 17, 4092, 4093, MaxPacketSize - HeaderSize - 1, 3, 8188, 32768, 1}
 		app := newTestApp()
@@ -663,14 +611,14 @@ func TestLargePacketsPipelined(t *testing.T) {
 		var wg sync.WaitGroup
 		total := 0
 		for c := range clients {
-			cc := dial(t, svc.Addr())
+			cc := testkit.Dial(t, svc.Addr())
 			var stream []byte
 			var want []packet
 			for r := range rounds {
 				for k, n := range sizes {
-					p := packet{uint16(r*len(sizes) + k), payloadOf(c*100+r*len(sizes)+k, n)}
+					p := packet{uint16(r*len(sizes) + k), testkit.Payload(c*100+r*len(sizes)+k, n)}
 					want = append(want, p)
-					stream = appendPacket(stream, p.id, p.payload)
+					stream = testkit.AppendPacket(stream, p.id, p.payload)
 				}
 			}
 			total += len(want)
@@ -678,7 +626,7 @@ func TestLargePacketsPipelined(t *testing.T) {
 			go func() { // the whole stream in writes of 256 KiB
 				defer wg.Done()
 				for off := 0; off < len(stream); off += 256 << 10 {
-					if err := cc.write(stream[off:min(off+256<<10, len(stream))]); err != nil {
+					if err := cc.TimedWrite(stream[off:min(off+256<<10, len(stream))]); err != nil {
 						errs <- fmt.Errorf("client %d: write: %w", c, err)
 						return
 					}
@@ -689,7 +637,7 @@ func TestLargePacketsPipelined(t *testing.T) {
 				time.Sleep(100 * time.Millisecond) // let the server's sends back up
 				buf := make([]byte, MaxPacketSize)
 				for i, p := range want {
-					id, got, err := cc.readPacket(waitLong, buf)
+					id, got, err := cc.ReadPacket(testkit.WaitLong, buf)
 					if err != nil {
 						errs <- fmt.Errorf("client %d: reading packet %d: %w", c, i, err)
 						return
@@ -726,7 +674,7 @@ func TestLargePacketsPipelined(t *testing.T) {
 // re-armed). Every packet must still come back whole and in order, and no
 // session may be cut.
 func TestManyClientsFlood(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const clients, perClient = 32, 96
 		app := newTestApp()
 		app.onPacket = func(ts *testSession, id uint16, payload []byte) {
@@ -741,7 +689,7 @@ func TestManyClientsFlood(t *testing.T) {
 		errs := make(chan error, 2*clients)
 		var wg sync.WaitGroup
 		for c := range clients {
-			cc := dial(t, svc.Addr())
+			cc := testkit.Dial(t, svc.Addr())
 			var stream []byte
 			var want []packet
 			for i := range perClient {
@@ -749,14 +697,14 @@ func TestManyClientsFlood(t *testing.T) {
 				if i%16 == 5 {
 					n = 20000 + c*100
 				}
-				p := packet{uint16(i), payloadOf(c*1000+i, n)}
+				p := packet{uint16(i), testkit.Payload(c*1000+i, n)}
 				want = append(want, p)
-				stream = appendPacket(stream, p.id, p.payload)
+				stream = testkit.AppendPacket(stream, p.id, p.payload)
 			}
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				if err := cc.write(stream); err != nil {
+				if err := cc.TimedWrite(stream); err != nil {
 					errs <- fmt.Errorf("client %d: write: %w", c, err)
 				}
 			}()
@@ -764,7 +712,7 @@ func TestManyClientsFlood(t *testing.T) {
 				defer wg.Done()
 				buf := make([]byte, MaxPacketSize)
 				for i, p := range want {
-					id, got, err := cc.readPacket(waitLong, buf)
+					id, got, err := cc.ReadPacket(testkit.WaitLong, buf)
 					if err != nil {
 						errs <- fmt.Errorf("client %d: reading packet %d: %w", c, i, err)
 						return
@@ -843,7 +791,7 @@ func (cs *churnSession) OnDisconnected(s *Session, cause error) {
 // let alone before its OnConnected: a session just admitted, whose idle
 // clock is not yet set, must not look idle to the checker.
 func TestIdleTimeoutNotEarlyUnderChurn(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const timeout = 8 * time.Millisecond // checked every millisecond
 		const workers = 8
 		duration := 3 * time.Second
@@ -868,11 +816,11 @@ func TestIdleTimeoutNotEarlyUnderChurn(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				msg := appendPacket(nil, uint16(w), []byte("churn"))
+				msg := testkit.AppendPacket(nil, uint16(w), []byte("churn"))
 				back := make([]byte, len(msg))
 				for time.Now().Before(end) {
 					began := time.Now()
-					nc, err := net.DialTimeout("tcp", addr, waitShort)
+					nc, err := net.DialTimeout("tcp", addr, testkit.WaitShort)
 					if err != nil {
 						continue
 					}
@@ -880,7 +828,7 @@ func TestIdleTimeoutNotEarlyUnderChurn(t *testing.T) {
 					key := nc.LocalAddr().String()
 					starts[key] = append(starts[key], began)
 					mu.Unlock()
-					nc.SetDeadline(time.Now().Add(waitShort))
+					nc.SetDeadline(time.Now().Add(testkit.WaitShort))
 					nc.Write(msg) // may fail: the session may be cut (that is what is checked)
 					io.ReadFull(nc, back)
 					nc.Close()
@@ -889,7 +837,7 @@ func TestIdleTimeoutNotEarlyUnderChurn(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		waitFor(t, waitLong, "every session to end", func() bool { return svc.Stats().Sessions == 0 })
+		testkit.WaitFor(t, testkit.WaitLong, "every session to end", func() bool { return svc.Stats().Sessions == 0 })
 
 		app.mu.Lock()
 		defer app.mu.Unlock()
@@ -960,7 +908,7 @@ func (as *addrSession) OnDisconnected(s *Session, _ error) {
 // and from another goroutine while the session ends; for server and client
 // sessions.
 func TestSessionAddresses(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		for _, how := range []string{"close", "reset", "local"} {
 			t.Run(how, func(t *testing.T) {
 				srv := &addrApp{seen: map[string][]string{}, done: make(chan struct{}, 1)}
@@ -968,12 +916,12 @@ func TestSessionAddresses(t *testing.T) {
 					Backend:          backend,
 					NewPacketSession: func() PacketHandler { return &addrSession{app: srv} },
 				})
-				c := dial(t, svc.Addr())
-				c.echo(1, []byte("who"))
+				c := testkit.Dial(t, svc.Addr())
+				c.Echo(1, []byte("who"))
 				want := fmt.Sprintf("%v %v", c.RemoteAddr(), c.LocalAddr())
 				// Another goroutine asks for the addresses meanwhile.
 				var ss *Session
-				waitFor(t, waitLong, "the server session", func() bool {
+				testkit.WaitFor(t, testkit.WaitLong, "the server session", func() bool {
 					svc.mu.RLock()
 					defer svc.mu.RUnlock()
 					for s := range svc.sessions {
@@ -1005,7 +953,7 @@ func TestSessionAddresses(t *testing.T) {
 				case "local":
 					stopService(t, svc)
 				}
-				recvOf(t, srv.done, waitLong, "OnDisconnected")
+				testkit.Recv(t, srv.done, testkit.WaitLong, "OnDisconnected")
 				time.Sleep(time.Millisecond)
 				close(stop)
 				if bad := <-asked; bad != "" {
@@ -1036,11 +984,11 @@ func TestSessionAddresses(t *testing.T) {
 			if err := cl.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, waitLong, "the server session", func() bool { return len(srv.all()) == 1 })
+			testkit.WaitFor(t, testkit.WaitLong, "the server session", func() bool { return len(srv.all()) == 1 })
 			ss := srv.all()[0].s
 			want := fmt.Sprintf("%v %v", ss.RemoteAddr(), ss.LocalAddr())
 			ss.Disconnect(nil) // the server ends it: the client sees the peer close
-			recvOf(t, capp.done, waitLong, "the client's OnDisconnected")
+			testkit.Recv(t, capp.done, testkit.WaitLong, "the client's OnDisconnected")
 			stopService(t, cl)
 			capp.mu.Lock()
 			defer capp.mu.Unlock()

@@ -10,6 +10,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"servercore/internal/testkit"
 )
 
 // TestFramingSplitAtEveryOffset writes a stream of packets in two writes
@@ -17,7 +19,7 @@ import (
 // apart), for several receive buffer sizes; the server must hand each packet
 // to OnRecvPacket exactly once, whole, in order, and echo it.
 func TestFramingSplitAtEveryOffset(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		stream, want := framingStream()
 		for _, bufSize := range []int{1, 16, 4096} {
 			t.Run(fmt.Sprintf("buf%d", bufSize), func(t *testing.T) {
@@ -26,14 +28,14 @@ func TestFramingSplitAtEveryOffset(t *testing.T) {
 				cfg := app.configFor(backend)
 				cfg.RecvBufferSize = bufSize
 				svc := startServer(t, app, cfg)
-				c := dial(t, svc.Addr())
+				c := testkit.Dial(t, svc.Addr())
 				var all []packet
 				for k := 0; k <= len(stream); k++ {
-					c.mustWrite(stream[:k])
+					c.MustWrite(stream[:k])
 					time.Sleep(time.Millisecond)
-					c.mustWrite(stream[k:])
+					c.MustWrite(stream[k:])
 					for _, p := range want {
-						c.expect(p.id, p.payload)
+						c.Expect(p.id, p.payload)
 					}
 					all = append(all, want...)
 				}
@@ -45,20 +47,20 @@ func TestFramingSplitAtEveryOffset(t *testing.T) {
 
 // TestFramingByteAtATime writes a stream one byte per write.
 func TestFramingByteAtATime(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		stream, want := framingStream()
 		app := newTestApp()
 		app.record = true
 		svc := startServer(t, app, app.configFor(backend))
-		c := dial(t, svc.Addr())
+		c := testkit.Dial(t, svc.Addr())
 		for i := range stream {
-			c.mustWrite(stream[i : i+1])
+			c.MustWrite(stream[i : i+1])
 			if i%8 == 0 {
 				time.Sleep(200 * time.Microsecond)
 			}
 		}
 		for _, p := range want {
-			c.expect(p.id, p.payload)
+			c.Expect(p.id, p.payload)
 		}
 		samePackets(t, app.session(t, c).received(), want)
 	})
@@ -66,7 +68,7 @@ func TestFramingByteAtATime(t *testing.T) {
 
 // TestFramingCoalesced writes many packets in one write.
 func TestFramingCoalesced(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		for _, tt := range []struct {
 			name        string
 			count, size int
@@ -83,18 +85,18 @@ func TestFramingCoalesced(t *testing.T) {
 				cfg := app.configFor(backend)
 				cfg.RecvBufferSize = tt.bufSize
 				svc := startServer(t, app, cfg)
-				c := dial(t, svc.Addr())
+				c := testkit.Dial(t, svc.Addr())
 				var stream []byte
 				var want []packet
 				for i := range tt.count {
-					p := packet{uint16(i), payloadOf(i, tt.size+i%3)}
+					p := packet{uint16(i), testkit.Payload(i, tt.size+i%3)}
 					want = append(want, p)
-					stream = appendPacket(stream, p.id, p.payload)
+					stream = testkit.AppendPacket(stream, p.id, p.payload)
 				}
 				done := make(chan error, 1)
-				go func() { done <- c.write(stream) }() // the echo may fill the socket buffers first
+				go func() { done <- c.TimedWrite(stream) }() // the echo may fill the socket buffers first
 				for _, p := range want {
-					c.expect(p.id, p.payload)
+					c.Expect(p.id, p.payload)
 				}
 				if err := <-done; err != nil {
 					t.Fatalf("write: %v", err)
@@ -111,21 +113,21 @@ func TestFramingCoalesced(t *testing.T) {
 // TestFramingLargePackets echoes packets up to the wire maximum, which makes
 // the receive buffer reserve and grow.
 func TestFramingLargePackets(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		c := dial(t, svc.Addr())
+		c := testkit.Dial(t, svc.Addr())
 		for _, n := range []int{MaxPacketSize - HeaderSize, 1, 30000, sendChunkMax, DefaultRecvBufferSize*2 + 1, MaxPacketSize - HeaderSize} {
-			p := payloadOf(n, n)
+			p := testkit.Payload(n, n)
 			done := make(chan error, 1)
-			go func() { done <- c.write(appendPacket(nil, 7, p)) }()
-			c.expect(7, p)
+			go func() { done <- c.TimedWrite(testkit.AppendPacket(nil, 7, p)) }()
+			c.Expect(7, p)
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
 		}
 		ts := app.session(t, c)
-		waitFor(t, waitLong, "OnSend to report every echoed byte", func() bool {
+		testkit.WaitFor(t, testkit.WaitLong, "OnSend to report every echoed byte", func() bool {
 			return ts.sent.Load() == int64(6*HeaderSize+2*(MaxPacketSize-HeaderSize)+1+30000+sendChunkMax+DefaultRecvBufferSize*2+1)
 		})
 	})
@@ -137,34 +139,34 @@ func TestFramingLargePackets(t *testing.T) {
 // and its socket closed; a healthy session on the same server keeps
 // echoing before and after.
 func TestMalformedHeader(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		app.record = true
 		cfg := app.configFor(backend)
 		cfg.MaxPacketSize = 1024
 		svc := startServer(t, app, cfg)
-		healthy := dial(t, svc.Addr())
-		healthy.echo(1, []byte("before"))
+		healthy := testkit.Dial(t, svc.Addr())
+		healthy.Echo(1, []byte("before"))
 		hs := app.session(t, healthy)
 
 		for _, size := range []uint16{0, 1, 2, 3, 1025, 65535} {
 			for _, afterValid := range []bool{false, true} {
 				t.Run(fmt.Sprintf("size%d/afterValid=%v", size, afterValid), func(t *testing.T) {
-					bad := dial(t, svc.Addr())
-					bad.echo(2, []byte("hello")) // make sure the session is up
+					bad := testkit.Dial(t, svc.Addr())
+					bad.Echo(2, []byte("hello")) // make sure the session is up
 					bs := app.session(t, bad)
 					var msg []byte
 					if afterValid {
-						msg = appendPacket(msg, 3, []byte("valid"))
+						msg = testkit.AppendPacket(msg, 3, []byte("valid"))
 					}
 					var h [HeaderSize]byte
 					PacketHeader{Size: size, ID: 4}.Put(h[:])
 					msg = append(msg, h[:]...)
-					bad.mustWrite(msg)
+					bad.MustWrite(msg)
 					// The echo of the valid packet may or may not get out:
 					// Disconnect drops what was not yet written.
-					bad.expectClosed(waitLong)
-					cause := bs.waitDisconnected(t, waitLong)
+					bad.ExpectClosed(testkit.WaitLong)
+					cause := bs.waitDisconnected(t, testkit.WaitLong)
 					if !errors.Is(cause, ErrProtocol) {
 						t.Fatalf("offender's cause %v, want ErrProtocol", cause)
 					}
@@ -173,7 +175,7 @@ func TestMalformedHeader(t *testing.T) {
 						want = append(want, packet{3, []byte("valid")})
 					}
 					samePackets(t, bs.received(), want)
-					healthy.echo(5, []byte(fmt.Sprintf("after size %d", size)))
+					healthy.Echo(5, []byte(fmt.Sprintf("after size %d", size)))
 					if !hs.s.Connected() {
 						t.Fatal("the healthy session was disconnected")
 					}
@@ -181,26 +183,26 @@ func TestMalformedHeader(t *testing.T) {
 			}
 		}
 		// The largest allowed packet still passes.
-		healthy.echo(6, make([]byte, 1024-HeaderSize))
+		healthy.Echo(6, make([]byte, 1024-HeaderSize))
 	})
 }
 
 // TestHalfHeaderStall: a client that sends half a header and stalls is cut
 // by the idle timeout; a healthy client keeps echoing meanwhile.
 func TestHalfHeaderStall(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		cfg := app.configFor(backend)
 		cfg.IdleTimeout = 400 * time.Millisecond
 		svc := startServer(t, app, cfg)
-		healthy := dial(t, svc.Addr())
-		healthy.echo(1, []byte("x"))
-		bad := dial(t, svc.Addr())
-		bad.echo(1, []byte("y"))
+		healthy := testkit.Dial(t, svc.Addr())
+		healthy.Echo(1, []byte("x"))
+		bad := testkit.Dial(t, svc.Addr())
+		bad.Echo(1, []byte("y"))
 		bs := app.session(t, bad)
-		bad.mustWrite([]byte{200, 0})
+		bad.MustWrite([]byte{200, 0})
 		for {
-			healthy.echo(2, []byte("ping"))
+			healthy.Echo(2, []byte("ping"))
 			select {
 			case <-bs.done:
 			case <-time.After(50 * time.Millisecond):
@@ -211,9 +213,9 @@ func TestHalfHeaderStall(t *testing.T) {
 		if cause := bs.waitDisconnected(t, 0); !errors.Is(cause, ErrIdleTimeout) {
 			t.Fatalf("stalled client's cause %v, want ErrIdleTimeout", cause)
 		}
-		bad.expectClosed(waitLong)
+		bad.ExpectClosed(testkit.WaitLong)
 		for range 5 {
-			healthy.echo(3, []byte("pong"))
+			healthy.Echo(3, []byte("pong"))
 		}
 		if !app.session(t, healthy).s.Connected() {
 			t.Fatal("the active client was disconnected")
@@ -225,46 +227,46 @@ func TestHalfHeaderStall(t *testing.T) {
 // a packet is disconnected with the reset (not a clean close, not a
 // protocol error); a healthy client is unaffected.
 func TestResetMidPacket(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		healthy := dial(t, svc.Addr())
-		healthy.echo(1, []byte("x"))
-		bad := dial(t, svc.Addr())
-		bad.echo(1, []byte("y"))
+		healthy := testkit.Dial(t, svc.Addr())
+		healthy.Echo(1, []byte("x"))
+		bad := testkit.Dial(t, svc.Addr())
+		bad.Echo(1, []byte("y"))
 		bs := app.session(t, bad)
-		msg := appendPacket(nil, 9, make([]byte, 100))
-		bad.mustWrite(msg[:14])
+		msg := testkit.AppendPacket(nil, 9, make([]byte, 100))
+		bad.MustWrite(msg[:14])
 		time.Sleep(10 * time.Millisecond)
 		if err := bad.Conn.(*net.TCPConn).SetLinger(0); err != nil {
 			t.Fatal(err)
 		}
 		bad.Close()
-		cause := bs.waitDisconnected(t, waitLong)
+		cause := bs.waitDisconnected(t, testkit.WaitLong)
 		if errors.Is(cause, ErrPeerClosed) || errors.Is(cause, ErrProtocol) {
 			t.Fatalf("cause %v: a reset must not look like a clean close or a protocol error", cause)
 		}
-		if !isReset(cause) {
-			t.Errorf("cause %v, want one wrapping a connection reset (%v)", cause, resetErrors)
+		if !testkit.IsReset(cause) {
+			t.Errorf("cause %v, want one wrapping a connection reset (%v)", cause, testkit.ResetErrors)
 		}
 		if bs.packets.Load() != 1 {
 			t.Errorf("the partial packet was delivered")
 		}
-		healthy.echo(2, bytes.Repeat([]byte("z"), 1000))
+		healthy.Echo(2, bytes.Repeat([]byte("z"), 1000))
 	})
 }
 
 // TestPeerCloseCause: a clean close by the client ends its session with
 // ErrPeerClosed.
 func TestPeerCloseCause(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		c := dial(t, svc.Addr())
-		c.echo(1, nil)
+		c := testkit.Dial(t, svc.Addr())
+		c.Echo(1, nil)
 		ts := app.session(t, c)
 		c.Close()
-		if cause := ts.waitDisconnected(t, waitLong); !errors.Is(cause, ErrPeerClosed) {
+		if cause := ts.waitDisconnected(t, testkit.WaitLong); !errors.Is(cause, ErrPeerClosed) {
 			t.Fatalf("cause %v, want ErrPeerClosed", cause)
 		}
 	})

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"servercore/internal/testkit"
 )
 
 // framingStream is a few packets of assorted sizes, one empty.
@@ -15,13 +17,13 @@ func framingStream() ([]byte, []packet) {
 	want := []packet{
 		{1, []byte("first")},
 		{2, nil},
-		{0xFFFF, payloadOf(3, 37)},
+		{0xFFFF, testkit.Payload(3, 37)},
 		{4, []byte("x")},
-		{5, payloadOf(5, 40)},
+		{5, testkit.Payload(5, 40)},
 	}
 	var stream []byte
 	for _, p := range want {
-		stream = appendPacket(stream, p.id, p.payload)
+		stream = testkit.AppendPacket(stream, p.id, p.payload)
 	}
 	return stream, want
 }
@@ -146,7 +148,7 @@ func TestHarnessRawOverflow(t *testing.T) {
 				t.Fatalf("receive buffer grew to %d, above its 32-byte limit", held)
 			}
 			finish(t, s, fc)
-			if cause := recvOf(t, causes, waitShort, "OnDisconnected"); !errors.Is(cause, ErrRecvOverflow) {
+			if cause := testkit.Recv(t, causes, testkit.WaitShort, "OnDisconnected"); !errors.Is(cause, ErrRecvOverflow) {
 				t.Fatalf("OnRecv returning %d: cause %v, want ErrRecvOverflow", ret, cause)
 			}
 			if s.recv != nil {
@@ -171,14 +173,14 @@ func TestHarnessDisconnectInHandlerStopsDelivery(t *testing.T) {
 		s, fc := h.connect()
 		var stream []byte
 		for i := range 10 {
-			stream = appendPacket(stream, uint16(i), []byte("p"))
+			stream = testkit.AppendPacket(stream, uint16(i), []byte("p"))
 		}
 		feed(s, fc, stream)
 		if got := len(s.events.(*testSession).received()); got != 4 {
 			t.Fatalf("%d packets delivered, want 4 (ids 0..3, then Disconnect)", got)
 		}
 		finish(t, s, fc)
-		if cause := s.events.(*testSession).waitDisconnected(t, waitShort); !errors.Is(cause, ErrDisconnected) {
+		if cause := s.events.(*testSession).waitDisconnected(t, testkit.WaitShort); !errors.Is(cause, ErrDisconnected) {
 			t.Fatalf("cause %v, want ErrDisconnected for Disconnect(nil)", cause)
 		}
 		app.check(t, true)
@@ -197,7 +199,7 @@ func TestHarnessPartialWrites(t *testing.T) {
 	var bufs []*SendBuffer
 	var want []byte
 	for i, n := range []int{10, 1, 300, 4, 60000 - HeaderSize} {
-		b := NewPacket(uint16(i), payloadOf(i, n))
+		b := NewPacket(uint16(i), testkit.Payload(i, n))
 		bufs = append(bufs, b)
 		want = append(want, b.Bytes()...)
 		if err := s.Send(b); err != nil {
@@ -253,7 +255,7 @@ func TestHarnessBroadcastShares(t *testing.T) {
 				ss, fcs = append(ss, s), append(fcs, fc)
 				g.Add(s)
 			}
-			b := NewPacket(9, payloadOf(9, 100))
+			b := NewPacket(9, testkit.Payload(9, 100))
 			var queued int
 			if kind == "Service" {
 				queued = h.svc.Broadcast(b)
@@ -338,7 +340,7 @@ func TestHarnessSendQueueLimit(t *testing.T) {
 		t.Fatalf("Send after the disconnect: %v, want ErrSessionClosed", err)
 	}
 	finish(t, s, fc)
-	if cause := ts.waitDisconnected(t, waitShort); !errors.Is(cause, ErrSendQueueFull) {
+	if cause := ts.waitDisconnected(t, testkit.WaitShort); !errors.Is(cause, ErrSendQueueFull) {
 		t.Fatalf("cause %v, want ErrSendQueueFull", cause)
 	}
 	app.check(t, true)
@@ -362,7 +364,7 @@ func TestHarnessSendErrorDisconnects(t *testing.T) {
 		t.Fatal("still connected after a failed write")
 	}
 	finish(t, s, fc)
-	if cause := s.events.(*testSession).waitDisconnected(t, waitShort); !errors.Is(cause, boom) {
+	if cause := s.events.(*testSession).waitDisconnected(t, testkit.WaitShort); !errors.Is(cause, boom) {
 		t.Fatalf("cause %v, want the write error", cause)
 	}
 	if b.refs.Load() != 1 || b2.refs.Load() != 1 {
@@ -401,9 +403,9 @@ func TestHarnessMemoryChunkAfterTail(t *testing.T) {
 			var stream []byte
 			var want []packet
 			for i := range 60 { // 60 * 60 bytes: one chunk above the buffer limit
-				p := packet{uint16(i), payloadOf(i, 56)}
+				p := packet{uint16(i), testkit.Payload(i, 56)}
 				want = append(want, p)
-				stream = appendPacket(stream, p.id, p.payload)
+				stream = testkit.AppendPacket(stream, p.id, p.payload)
 			}
 			if tt.malformed {
 				stream = append(stream, 0, 0, 0, 0)
@@ -413,7 +415,7 @@ func TestHarnessMemoryChunkAfterTail(t *testing.T) {
 			ts := s.events.(*testSession)
 			if fc.isClosed() {
 				finish(t, s, fc)
-				cause := ts.waitDisconnected(t, waitShort)
+				cause := ts.waitDisconnected(t, testkit.WaitShort)
 				if !tt.malformed || !errors.Is(cause, ErrProtocol) {
 					t.Fatalf("session cut with %v after %d of %d packets", cause, len(ts.received()), len(want))
 				}

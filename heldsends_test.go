@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"servercore/internal/testkit"
 )
 
 // forEachSendInterval runs f with writes at once and with writes held for
@@ -21,18 +23,18 @@ func forEachSendInterval(t *testing.T, f func(t *testing.T, interval time.Durati
 // session that disconnects while its write is held drops it. The interval
 // here is an hour so that the test's own flush calls are the only ticks.
 func TestSendIntervalHoldsWrites(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		cfg := app.configFor(backend)
 		cfg.SendInterval = time.Hour
 		svc := startServer(t, app, cfg)
-		c := dial(t, svc.Addr())
+		c := testkit.Dial(t, svc.Addr())
 		ts := app.session(t, c)
 
 		burst := func(first, n int) {
 			t.Helper()
 			for i := first; i < first+n; i++ {
-				if err := ts.s.SendPacket(uint16(i), payloadOf(i, 16)); err != nil {
+				if err := ts.s.SendPacket(uint16(i), testkit.Payload(i, 16)); err != nil {
 					t.Fatalf("SendPacket %d: %v", i, err)
 				}
 			}
@@ -48,7 +50,7 @@ func TestSendIntervalHoldsWrites(t *testing.T) {
 		expectBurst := func(first, n int) {
 			t.Helper()
 			for i := first; i < first+n; i++ {
-				c.expect(uint16(i), payloadOf(i, 16))
+				c.Expect(uint16(i), testkit.Payload(i, 16))
 			}
 		}
 
@@ -56,23 +58,23 @@ func TestSendIntervalHoldsWrites(t *testing.T) {
 		expectNothing()
 		svc.held.flush()
 		expectBurst(0, 100)
-		waitFor(t, waitLong, "the write's completion", func() bool { return ts.writes.Load() == 1 })
+		testkit.WaitFor(t, testkit.WaitLong, "the write's completion", func() bool { return ts.writes.Load() == 1 })
 
 		burst(100, 10)
 		expectNothing()
 		svc.held.flush()
 		expectBurst(100, 10)
-		waitFor(t, waitLong, "the second write's completion", func() bool { return ts.writes.Load() == 2 })
+		testkit.WaitFor(t, testkit.WaitLong, "the second write's completion", func() bool { return ts.writes.Load() == 2 })
 
 		// Held, then disconnected before the tick: nothing is written.
 		burst(110, 5)
 		cause := errors.New("leaving")
 		ts.s.Disconnect(cause)
-		if got := ts.waitDisconnected(t, waitLong); got != cause {
+		if got := ts.waitDisconnected(t, testkit.WaitLong); got != cause {
 			t.Fatalf("OnDisconnected(%v), want %v", got, cause)
 		}
 		svc.held.flush()
-		c.SetReadDeadline(time.Now().Add(waitLong))
+		c.SetReadDeadline(time.Now().Add(testkit.WaitLong))
 		if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
 			t.Fatalf("read %d bytes (%v) after a disconnect with the write held, want the close alone", n, err)
 		}
@@ -91,7 +93,7 @@ func TestSendIntervalHoldsWrites(t *testing.T) {
 // with clients of the same kind: the service's own ticks write every
 // packet back, fewer writes than packets carrying them.
 func TestSendIntervalTicks(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const n, count = 8, 50
 		srv := newTestApp()
 		cfg := srv.configFor(backend)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"servercore/internal/testkit"
 )
 
 func TestPacketHeaderPutRead(t *testing.T) {
@@ -83,10 +85,10 @@ func TestNextPacket(t *testing.T) {
 func TestNewPacketBytes(t *testing.T) {
 	for _, n := range []int{0, 1, 60, 1000, sendChunkMax - HeaderSize, sendChunkMax, 40000, MaxPacketSize - HeaderSize} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			p := payloadOf(n, n)
+			p := testkit.Payload(n, n)
 			b := NewPacket(0xBEEF, p)
 			defer b.Release()
-			want := appendPacket(nil, 0xBEEF, p)
+			want := testkit.AppendPacket(nil, 0xBEEF, p)
 			if !bytes.Equal(b.Bytes(), want) {
 				t.Fatalf("NewPacket bytes differ: got % x..., want % x...", b.Bytes()[:min(8, b.Len())], want[:8])
 			}
@@ -125,9 +127,9 @@ func fuzzSeeds() [][]byte {
 		{255, 255, 1, 0},         // size 65535
 		{1, 4, 0, 0},             // size 1025
 		{8, 0, 1, 0, 1, 2, 3, 4}, //
-		cat(appendPacket(nil, 1, []byte("abc")), appendPacket(nil, 2, nil), appendPacket(nil, 3, []byte("hello"))),
-		cat(appendPacket(nil, 1, []byte("ok")), []byte{0, 0, 0, 0}),
-		cat(appendPacket(nil, 1, payloadOf(1, 300)), appendPacket(nil, 2, payloadOf(2, 5))),
+		cat(testkit.AppendPacket(nil, 1, []byte("abc")), testkit.AppendPacket(nil, 2, nil), testkit.AppendPacket(nil, 3, []byte("hello"))),
+		cat(testkit.AppendPacket(nil, 1, []byte("ok")), []byte{0, 0, 0, 0}),
+		cat(testkit.AppendPacket(nil, 1, testkit.Payload(1, 300)), testkit.AppendPacket(nil, 2, testkit.Payload(2, 5))),
 	}
 }
 
@@ -251,7 +253,7 @@ func FuzzFraming(f *testing.F) {
 		}
 		if bad {
 			finish(t, s, fc)
-			if cause := ts.waitDisconnected(t, waitShort); !errors.Is(cause, ErrProtocol) {
+			if cause := ts.waitDisconnected(t, testkit.WaitShort); !errors.Is(cause, ErrProtocol) {
 				t.Fatalf("cause %v, want ErrProtocol", cause)
 			}
 		}

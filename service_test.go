@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"servercore/internal/port"
+	"servercore/internal/testkit"
 )
 
 // ---------------------------------------------------------------------------
@@ -109,7 +110,7 @@ func TestConfigDefaults(t *testing.T) {
 // Lifecycle
 
 func TestServiceLifecycleErrors(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
 		if err := svc.Start(context.Background()); err == nil {
@@ -126,8 +127,8 @@ func TestServiceLifecycleErrors(t *testing.T) {
 		if err := svc.Start(context.Background()); !errors.Is(err, ErrServiceClosed) {
 			t.Errorf("Start after Stop: %v, want ErrServiceClosed", err)
 		}
-		if c, err := net.DialTimeout("tcp", svc.Addr().String(), waitShort); err == nil {
-			c.SetReadDeadline(time.Now().Add(waitShort))
+		if c, err := net.DialTimeout("tcp", svc.Addr().String(), testkit.WaitShort); err == nil {
+			c.SetReadDeadline(time.Now().Add(testkit.WaitShort))
 			if _, err := c.Read(make([]byte, 1)); err == nil {
 				t.Error("a stopped server still serves")
 			}
@@ -147,8 +148,8 @@ func TestServiceLifecycleErrors(t *testing.T) {
 }
 
 func TestListenError(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -174,8 +175,8 @@ func TestListenError(t *testing.T) {
 // the server starts) must neither race on the service's fields nor leave
 // the listener open, and must return.
 func TestStartStopConcurrent(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		app := newTestApp()
 		cfg := app.configFor(backend)
 		cfg.IdleTimeout = time.Second
@@ -189,7 +190,7 @@ func TestStartStopConcurrent(t *testing.T) {
 			time.Sleep(time.Duration(rand.IntN(100)) * time.Microsecond)
 			stopped := make(chan error, 1)
 			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitShort)
+				ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitShort)
 				defer cancel()
 				stopped <- svc.Stop(ctx)
 			}()
@@ -198,15 +199,15 @@ func TestStartStopConcurrent(t *testing.T) {
 				if err != nil {
 					t.Fatalf("round %d: Stop racing Start: %v", i, err)
 				}
-			case <-time.After(waitLong):
+			case <-time.After(testkit.WaitLong):
 				t.Fatalf("round %d: Stop racing Start did not return within %v (its context was %v): "+
-					"the listener Start opened after Stop looked is never closed, and Stop waits for its accept loop", i, waitLong, waitShort)
+					"the listener Start opened after Stop looked is never closed, and Stop waits for its accept loop", i, testkit.WaitLong, testkit.WaitShort)
 			}
 			if err := <-started; err != nil && !errors.Is(err, ErrServiceClosed) {
 				t.Fatalf("Start racing Stop: %v", err)
 			}
-			if c, err := net.DialTimeout("tcp", svc.Addr().String(), waitShort); err == nil {
-				c.SetReadDeadline(time.Now().Add(waitShort))
+			if c, err := net.DialTimeout("tcp", svc.Addr().String(), testkit.WaitShort); err == nil {
+				c.SetReadDeadline(time.Now().Add(testkit.WaitShort))
 				_, rerr := c.Read(make([]byte, 1))
 				c.Close()
 				if rerr == nil || errors.Is(rerr, os.ErrDeadlineExceeded) {
@@ -221,13 +222,13 @@ func TestStartStopConcurrent(t *testing.T) {
 // TestStopContextExpires: Stop returns its context's error when sessions
 // take longer to end, and a second Stop waits for the rest.
 func TestStopContextExpires(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		release := make(chan struct{})
 		app.onDisconnected = func(*testSession, error) { <-release }
 		svc := startServer(t, app, app.configFor(backend))
-		c := dial(t, svc.Addr())
-		c.echo(1, nil)
+		c := testkit.Dial(t, svc.Addr())
+		c.Echo(1, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		if err := svc.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -245,11 +246,11 @@ func TestStopContextExpires(t *testing.T) {
 // Session semantics
 
 func TestSendAfterDisconnect(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		c := dial(t, svc.Addr())
-		c.echo(1, []byte("x"))
+		c := testkit.Dial(t, svc.Addr())
+		c.Echo(1, []byte("x"))
 		ts := app.session(t, c)
 		s := ts.s
 
@@ -294,7 +295,7 @@ func TestSendAfterDisconnect(t *testing.T) {
 		if err := s.SendPacket(1, nil); !errors.Is(err, ErrSessionClosed) {
 			t.Errorf("SendPacket after Disconnect: %v, want ErrSessionClosed", err)
 		}
-		cause := ts.waitDisconnected(t, waitLong)
+		cause := ts.waitDisconnected(t, testkit.WaitLong)
 		if !slices.ContainsFunc(causes, func(c error) bool { return errors.Is(cause, c) }) {
 			t.Errorf("cause %v, want that of the first Disconnect, one of %v", cause, causes)
 		}
@@ -306,21 +307,21 @@ func TestSendAfterDisconnect(t *testing.T) {
 			t.Errorf("refs %d after refused sends, want 1", got)
 		}
 		p.Release()
-		c.expectClosed(waitLong)
+		c.ExpectClosed(testkit.WaitLong)
 		if d := app.disconnected.Load(); d != 1 {
 			t.Errorf("%d OnDisconnected calls, want 1", d)
 		}
 	})
 }
 
-// TestSendEmptyAfterDisconnect: §3 says Send after disconnect returns an
-// error; an empty sealed buffer is no exception.
+// TestSendEmptyAfterDisconnect: Send after disconnect returns an error; an
+// empty sealed buffer is no exception.
 func TestSendEmptyAfterDisconnect(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		c := dial(t, svc.Addr())
-		c.echo(1, nil)
+		c := testkit.Dial(t, svc.Addr())
+		c.Echo(1, nil)
 		ts := app.session(t, c)
 		ts.s.Disconnect(nil)
 		b := OpenSendBuffer(0)
@@ -334,7 +335,7 @@ func TestSendEmptyAfterDisconnect(t *testing.T) {
 
 // TestDisconnectFromCallbacks disconnects from inside each callback.
 func TestDisconnectFromCallbacks(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		for _, where := range []string{"OnConnected", "OnRecvPacket", "OnSend"} {
 			t.Run(where, func(t *testing.T) {
 				app := newTestApp()
@@ -351,18 +352,18 @@ func TestDisconnectFromCallbacks(t *testing.T) {
 					}
 				}
 				svc := startServer(t, app, app.configFor(backend))
-				c := dial(t, svc.Addr())
-				c.send(1, []byte("x"))
+				c := testkit.Dial(t, svc.Addr())
+				c.Send(1, []byte("x"))
 				if where == "OnSend" {
-					c.expect(1, []byte("x"))
+					c.Expect(1, []byte("x"))
 					ts := app.session(t, c)
-					waitFor(t, waitLong, "OnSend", func() bool { return ts.sent.Load() > 0 })
+					testkit.WaitFor(t, testkit.WaitLong, "OnSend", func() bool { return ts.sent.Load() > 0 })
 					ts.s.Disconnect(errors.New(where))
 				}
-				c.expectClosed(waitLong)
-				waitFor(t, waitLong, "OnDisconnected", func() bool { return app.disconnected.Load() == 1 })
+				c.ExpectClosed(testkit.WaitLong)
+				testkit.WaitFor(t, testkit.WaitLong, "OnDisconnected", func() bool { return app.disconnected.Load() == 1 })
 				ts := app.all()[0]
-				if cause := ts.waitDisconnected(t, waitShort); cause == nil || cause.Error() != where {
+				if cause := ts.waitDisconnected(t, testkit.WaitShort); cause == nil || cause.Error() != where {
 					t.Fatalf("cause %v, want %q", cause, where)
 				}
 			})
@@ -374,17 +375,17 @@ func TestDisconnectFromCallbacks(t *testing.T) {
 // Sends from foreign goroutines and OnSend callbacks at once; the testApp's
 // handlers flag any overlapping or out-of-order callback.
 func TestCallbacksNeverOverlap(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
 		const clients = 8
-		var cs []*client
+		var cs []*testkit.Client
 		for range clients {
-			c := dial(t, svc.Addr())
+			c := testkit.Dial(t, svc.Addr())
 			cs = append(cs, c)
 			go io.Copy(io.Discard, c)
 		}
-		waitFor(t, waitLong, "connections", func() bool { return app.connected.Load() == clients })
+		testkit.WaitFor(t, testkit.WaitLong, "connections", func() bool { return app.connected.Load() == clients })
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for _, ts := range app.all() {
@@ -406,7 +407,7 @@ func TestCallbacksNeverOverlap(t *testing.T) {
 		}
 		for i := range 200 {
 			for _, c := range cs {
-				c.mustWrite(appendPacket(appendPacket(nil, 1, payloadOf(i, 10)), 2, nil))
+				c.MustWrite(testkit.AppendPacket(testkit.AppendPacket(nil, 1, testkit.Payload(i, 10)), 2, nil))
 			}
 		}
 		close(stop)
@@ -414,7 +415,7 @@ func TestCallbacksNeverOverlap(t *testing.T) {
 		for _, c := range cs {
 			c.Close()
 		}
-		waitFor(t, waitLong, "every session to end", func() bool { return app.disconnected.Load() == clients })
+		testkit.WaitFor(t, testkit.WaitLong, "every session to end", func() bool { return app.disconnected.Load() == clients })
 		app.check(t, true)
 	})
 }
@@ -435,7 +436,7 @@ func (h *rawHandler) OnRecv(s *Session, data []byte) int {
 func (h *rawHandler) OnDisconnected(_ *Session, cause error) { h.cause <- cause }
 
 func TestRawSession(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		causes := make(chan error, 10)
 		var mode atomic.Value
 		mode.Store("echo")
@@ -465,29 +466,29 @@ func TestRawSession(t *testing.T) {
 		cfg := Config{NewSession: newRaw, Backend: backend, RecvBufferSize: 16, MaxPacketSize: 16}
 		svc := startServer(t, nil, cfg)
 
-		c := dial(t, svc.Addr())
-		c.mustWrite([]byte("hel"))
+		c := testkit.Dial(t, svc.Addr())
+		c.MustWrite([]byte("hel"))
 		time.Sleep(5 * time.Millisecond)
-		c.mustWrite([]byte("lo\nwor"))
+		c.MustWrite([]byte("lo\nwor"))
 		time.Sleep(5 * time.Millisecond)
-		c.mustWrite([]byte("ld\n"))
+		c.MustWrite([]byte("ld\n"))
 		got := make([]byte, 12)
-		c.SetReadDeadline(time.Now().Add(waitLong))
+		c.SetReadDeadline(time.Now().Add(testkit.WaitLong))
 		if _, err := io.ReadFull(c, got); err != nil || string(got) != "hello\nworld\n" {
 			t.Fatalf("raw echo: %q %v", got, err)
 		}
 		c.Close()
-		if cause := recvOf(t, causes, waitLong, "OnDisconnected"); !errors.Is(cause, ErrPeerClosed) {
+		if cause := testkit.Recv(t, causes, testkit.WaitLong, "OnDisconnected"); !errors.Is(cause, ErrPeerClosed) {
 			t.Fatalf("cause %v, want ErrPeerClosed", cause)
 		}
 
 		for _, m := range []string{"hoard", "overrun", "negative"} {
 			t.Run(m, func(t *testing.T) {
 				mode.Store(m)
-				c := dial(t, svc.Addr())
-				go c.write(make([]byte, 200)) // more than the 32-byte buffer limit
-				c.expectClosed(waitLong)
-				if cause := recvOf(t, causes, waitLong, "OnDisconnected"); !errors.Is(cause, ErrRecvOverflow) {
+				c := testkit.Dial(t, svc.Addr())
+				go c.TimedWrite(make([]byte, 200)) // more than the 32-byte buffer limit
+				c.ExpectClosed(testkit.WaitLong)
+				if cause := testkit.Recv(t, causes, testkit.WaitLong, "OnDisconnected"); !errors.Is(cause, ErrRecvOverflow) {
 					t.Fatalf("cause %v, want ErrRecvOverflow", cause)
 				}
 			})
@@ -501,22 +502,22 @@ func TestRawSession(t *testing.T) {
 // TestIdleTimeout: a silent client is cut with ErrIdleTimeout within about
 // 1.25 times the timeout; an active one is not.
 func TestIdleTimeout(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const timeout = 400 * time.Millisecond
 		app := newTestApp()
 		cfg := app.configFor(backend)
 		cfg.IdleTimeout = timeout
 		svc := startServer(t, app, cfg)
-		active := dial(t, svc.Addr())
-		active.echo(1, nil)
+		active := testkit.Dial(t, svc.Addr())
+		active.Echo(1, nil)
 		start := time.Now()
-		silent := dial(t, svc.Addr())
+		silent := testkit.Dial(t, svc.Addr())
 		ss := app.session(t, silent)
 		for !ss.closed() && time.Since(start) < 5*timeout {
-			active.echo(2, []byte("keepalive"))
+			active.Echo(2, []byte("keepalive"))
 			time.Sleep(timeout / 8)
 		}
-		cause := ss.waitDisconnected(t, waitLong)
+		cause := ss.waitDisconnected(t, testkit.WaitLong)
 		took := time.Since(start)
 		if !errors.Is(cause, ErrIdleTimeout) {
 			t.Fatalf("silent client's cause %v, want ErrIdleTimeout", cause)
@@ -526,10 +527,10 @@ func TestIdleTimeout(t *testing.T) {
 		if limit := timeout*5/4 + 2*time.Second; took > limit {
 			t.Errorf("silent client cut after %v, want within %v", took, limit)
 		}
-		silent.expectClosed(waitLong)
+		silent.ExpectClosed(testkit.WaitLong)
 		// The active client lives on, well past the timeout.
 		for time.Since(start) < 4*timeout {
-			active.echo(3, []byte("keepalive"))
+			active.Echo(3, []byte("keepalive"))
 			time.Sleep(timeout / 8)
 		}
 		if as := app.session(t, active); !as.s.Connected() {
@@ -543,7 +544,7 @@ func TestIdleTimeout(t *testing.T) {
 // so a session may live up to 1.25 times as long" — longer, not shorter).
 // Several clients at staggered phases of the checker's tick.
 func TestIdleTimeoutNotEarly(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const timeout = 400 * time.Millisecond
 		app := newTestApp()
 		cfg := app.configFor(backend)
@@ -563,12 +564,12 @@ func TestIdleTimeoutNotEarly(t *testing.T) {
 		var ds []dialed
 		for range 6 {
 			at := time.Now()
-			c := dial(t, svc.Addr())
+			c := testkit.Dial(t, svc.Addr())
 			ds = append(ds, dialed{at, app.session(t, c)})
 			time.Sleep(timeout / 4 / 6)
 		}
 		for _, d := range ds {
-			if cause := d.ts.waitDisconnected(t, waitLong); !errors.Is(cause, ErrIdleTimeout) {
+			if cause := d.ts.waitDisconnected(t, testkit.WaitLong); !errors.Is(cause, ErrIdleTimeout) {
 				t.Fatalf("cause %v", cause)
 			}
 			mu.Lock()
@@ -584,7 +585,7 @@ func TestIdleTimeoutNotEarly(t *testing.T) {
 // TestIdleTimeoutClockStartsAtStart: a service started a while after it was
 // made must not cut sessions that just connected and are active.
 func TestIdleTimeoutClockStartsAtStart(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const timeout = 400 * time.Millisecond
 		app := newTestApp()
 		cfg := app.configFor(backend)
@@ -598,14 +599,14 @@ func TestIdleTimeoutClockStartsAtStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { stopService(t, svc); app.check(t, true) })
-		c := dial(t, svc.Addr())
+		c := testkit.Dial(t, svc.Addr())
 		start := time.Now()
 		for time.Since(start) < 2*timeout {
-			c.send(1, []byte("busy"))
-			if _, _, err := c.readPacket(waitLong, nil); err != nil {
+			c.Send(1, []byte("busy"))
+			if _, _, err := c.ReadPacket(testkit.WaitLong, nil); err != nil {
 				ts := app.session(t, c)
 				t.Fatalf("an active client was cut %v after connecting (cause %v): the idle clock is stale at Start",
-					time.Since(start).Round(time.Millisecond), ts.waitDisconnected(t, waitShort))
+					time.Since(start).Round(time.Millisecond), ts.waitDisconnected(t, testkit.WaitShort))
 			}
 			time.Sleep(timeout / 10)
 		}
@@ -619,21 +620,21 @@ func TestIdleTimeoutClockStartsAtStart(t *testing.T) {
 // as refused; the N sessions keep working; once one leaves, a new one is
 // accepted.
 func TestMaxSessionsServer(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		const max = 3
 		app := newTestApp()
 		cfg := app.configFor(backend)
 		cfg.MaxSessions = max
 		svc := startServer(t, app, cfg)
-		var cs []*client
+		var cs []*testkit.Client
 		for i := range max {
-			c := dial(t, svc.Addr())
-			c.echo(uint16(i), nil)
+			c := testkit.Dial(t, svc.Addr())
+			c.Echo(uint16(i), nil)
 			cs = append(cs, c)
 		}
-		extra := dial(t, svc.Addr())
-		extra.write(appendPacket(nil, 9, []byte("let me in"))) // may fail: the server closes at once
-		extra.expectClosed(waitLong)
+		extra := testkit.Dial(t, svc.Addr())
+		extra.TimedWrite(testkit.AppendPacket(nil, 9, []byte("let me in"))) // may fail: the server closes at once
+		extra.ExpectClosed(testkit.WaitLong)
 		st := svc.Stats()
 		if st.Refused != 1 || st.Sessions != max || st.Accepted != max {
 			t.Fatalf("Stats %+v, want Refused 1, Sessions %d, Accepted %d", st, max, max)
@@ -642,19 +643,19 @@ func TestMaxSessionsServer(t *testing.T) {
 			t.Fatalf("%d sessions connected, want %d", app.connected.Load(), max)
 		}
 		for i, c := range cs {
-			c.echo(uint16(i), []byte("still here"))
+			c.Echo(uint16(i), []byte("still here"))
 		}
 
 		cs[0].Close()
-		waitFor(t, waitLong, "the closed session to end", func() bool { return app.disconnected.Load() == 1 })
+		testkit.WaitFor(t, testkit.WaitLong, "the closed session to end", func() bool { return app.disconnected.Load() == 1 })
 		// The slot frees when the session is released, just after its
 		// OnDisconnected: retry while refused.
 		refusedBefore := svc.Stats().Refused
 		retries := 0
-		for deadline := time.Now().Add(waitLong); ; retries++ {
-			c := dial(t, svc.Addr())
-			c.write(appendPacket(nil, 5, []byte("again")))
-			if _, _, err := c.readPacket(waitLong, nil); err == nil {
+		for deadline := time.Now().Add(testkit.WaitLong); ; retries++ {
+			c := testkit.Dial(t, svc.Addr())
+			c.TimedWrite(testkit.AppendPacket(nil, 5, []byte("again")))
+			if _, _, err := c.ReadPacket(testkit.WaitLong, nil); err == nil {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -673,7 +674,7 @@ func TestMaxSessionsServer(t *testing.T) {
 
 // TestMaxSessionsClient: Connect beyond the limit returns ErrMaxSessions.
 func TestMaxSessionsClient(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		srv := newTestApp()
 		svc := startServer(t, srv, srv.configFor(backend))
 		capp := newTestApp()
@@ -693,7 +694,7 @@ func TestMaxSessionsClient(t *testing.T) {
 		}
 		capp.all()[0].s.Disconnect(nil)
 		var s *Session
-		waitFor(t, waitLong, "a Connect to succeed after a session left", func() bool {
+		testkit.WaitFor(t, testkit.WaitLong, "a Connect to succeed after a session left", func() bool {
 			s, err = cl.Connect(context.Background())
 			if err != nil && !errors.Is(err, ErrMaxSessions) {
 				t.Fatalf("Connect: %v", err)
@@ -720,8 +721,8 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestClientConnectRefused(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		app := newTestApp()
 		cl, err := NewClientService(freeAddr(t), 3, app.configFor(backend))
 		if err != nil {
@@ -753,8 +754,8 @@ func TestClientConnectRefused(t *testing.T) {
 
 // TestClientService connects N sessions to a server and exchanges packets.
 func TestClientService(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		const n = 10
 		srv := newTestApp()
 		svc := startServer(t, srv, srv.configFor(backend))
@@ -771,19 +772,19 @@ func TestClientService(t *testing.T) {
 		if got := capp.connected.Load(); got != n {
 			t.Fatalf("%d client sessions connected when Start returned, want %d", got, n)
 		}
-		waitFor(t, waitLong, "the server to see every client", func() bool { return srv.connected.Load() == n })
+		testkit.WaitFor(t, testkit.WaitLong, "the server to see every client", func() bool { return srv.connected.Load() == n })
 		for _, ts := range capp.all() {
 			for i := range 5 {
-				if err := ts.s.SendPacket(uint16(i), payloadOf(int(ts.id), i*100)); err != nil {
+				if err := ts.s.SendPacket(uint16(i), testkit.Payload(int(ts.id), i*100)); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
 		for _, ts := range capp.all() {
-			waitFor(t, waitLong, "the echoes", func() bool { return ts.packets.Load() == 5 })
+			testkit.WaitFor(t, testkit.WaitLong, "the echoes", func() bool { return ts.packets.Load() == 5 })
 			var want []packet
 			for i := range 5 {
-				want = append(want, packet{uint16(i), payloadOf(int(ts.id), i*100)})
+				want = append(want, packet{uint16(i), testkit.Payload(int(ts.id), i*100)})
 			}
 			samePackets(t, ts.received(), want)
 		}
@@ -809,7 +810,7 @@ func TestClientService(t *testing.T) {
 				t.Errorf("client session cause %v, want ErrServiceClosed", ts.cause)
 			}
 		}
-		waitFor(t, waitLong, "the server sessions to end", func() bool { return srv.disconnected.Load() == n })
+		testkit.WaitFor(t, testkit.WaitLong, "the server sessions to end", func() bool { return srv.disconnected.Load() == n })
 		for _, ts := range srv.all() {
 			if !errors.Is(ts.cause, ErrPeerClosed) {
 				t.Errorf("server session cause %v, want ErrPeerClosed", ts.cause)
@@ -825,8 +826,8 @@ func TestClientService(t *testing.T) {
 // are still connecting: Stop must return, and every session that connected
 // must see OnDisconnected.
 func TestClientStopWhileConnecting(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		srv := newTestApp()
 		svc := startServer(t, srv, srv.configFor(backend))
 		for i := range 15 {
@@ -839,14 +840,14 @@ func TestClientStopWhileConnecting(t *testing.T) {
 			started := make(chan error, 1)
 			go func() { started <- cl.Start(context.Background()) }()
 			time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
-			ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitLong)
 			err = cl.Stop(ctx)
 			cancel()
 			if err != nil {
 				t.Fatalf("round %d: Stop while connecting: %v (%d connected, %d disconnected)",
 					i, err, capp.connected.Load(), capp.disconnected.Load())
 			}
-			if err := recvOf(t, started, waitLong, "Start"); err != nil && !errors.Is(err, ErrServiceClosed) && !errors.Is(err, ErrConnect) {
+			if err := testkit.Recv(t, started, testkit.WaitLong, "Start"); err != nil && !errors.Is(err, ErrServiceClosed) && !errors.Is(err, ErrConnect) {
 				t.Fatalf("Start: %v", err)
 			}
 			capp.check(t, true)
@@ -864,35 +865,35 @@ func TestClientStopWhileConnecting(t *testing.T) {
 // with ErrServiceClosed (or the peer's close), and no goroutine or
 // descriptor is left behind.
 func TestStopBusy(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		const clients = 30
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
 		began := time.Now()
 		var wg sync.WaitGroup
-		var conns []*client
+		var conns []*testkit.Client
 		var echoed atomic.Int64
 		for range clients {
-			c := dial(t, svc.Addr())
+			c := testkit.Dial(t, svc.Addr())
 			conns = append(conns, c)
 			wg.Add(1)
 			go func() { // flood, keeping a window of batches in flight
 				defer wg.Done()
 				var batch []byte
 				for i := range 16 {
-					batch = appendPacket(batch, uint16(i), payloadOf(i, 64))
+					batch = testkit.AppendPacket(batch, uint16(i), testkit.Payload(i, 64))
 				}
 				back := make([]byte, len(batch))
 				const window = 8
 				for inflight := 0; ; inflight++ {
-					if c.write(batch) != nil {
+					if c.TimedWrite(batch) != nil {
 						return
 					}
 					if inflight < window {
 						continue
 					}
-					c.SetReadDeadline(time.Now().Add(waitLong))
+					c.SetReadDeadline(time.Now().Add(testkit.WaitLong))
 					n, err := io.ReadFull(c, back)
 					echoed.Add(int64(n))
 					if err != nil {
@@ -901,7 +902,7 @@ func TestStopBusy(t *testing.T) {
 				}
 			}()
 		}
-		waitFor(t, waitLong, "traffic on every session", func() bool {
+		testkit.WaitFor(t, testkit.WaitLong, "traffic on every session", func() bool {
 			if app.connected.Load() < clients {
 				return false
 			}
@@ -941,23 +942,23 @@ func TestStopBusy(t *testing.T) {
 // Disconnects on the server's sessions while Stop runs; no panic, Stop
 // returns, every OnDisconnected exactly once, nothing leaks.
 func TestConcurrentSendDisconnectStop(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
-		check := leakCheck(t)
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
+		check := testkit.LeakCheck(t)
 		const clients, spammers = 30, 20
 		app := newTestApp()
 		app.onPacket = func(*testSession, uint16, []byte) {}
 		svc := startServer(t, app, app.configFor(backend))
-		var conns []*client
+		var conns []*testkit.Client
 		var drains sync.WaitGroup
 		for range clients {
-			c := dial(t, svc.Addr())
+			c := testkit.Dial(t, svc.Addr())
 			conns = append(conns, c)
 			drains.Add(1)
 			go func() { defer drains.Done(); io.Copy(io.Discard, c) }()
 		}
-		waitFor(t, waitLong, "every client to connect", func() bool { return app.connected.Load() == clients })
+		testkit.WaitFor(t, testkit.WaitLong, "every client to connect", func() bool { return app.connected.Load() == clients })
 		sessions := app.all()
-		shared := NewPacket(7, payloadOf(7, 512))
+		shared := NewPacket(7, testkit.Payload(7, 512))
 		var wg sync.WaitGroup
 		errs := make(chan error, spammers)
 		for g := range spammers {
@@ -978,7 +979,7 @@ func TestConcurrentSendDisconnectStop(t *testing.T) {
 						svc.Broadcast(b)
 						b.Release()
 					default:
-						err = s.SendPacket(uint16(i), payloadOf(i, r.IntN(200)))
+						err = s.SendPacket(uint16(i), testkit.Payload(i, r.IntN(200)))
 					}
 					if err != nil && !errors.Is(err, ErrSessionClosed) && !errors.Is(err, ErrSendQueueFull) {
 						errs <- fmt.Errorf("Send: %w", err)
@@ -1012,15 +1013,15 @@ func TestConcurrentSendDisconnectStop(t *testing.T) {
 
 // TestStats checks the counters across a session's life.
 func TestStats(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		c := dial(t, svc.Addr())
+		c := testkit.Dial(t, svc.Addr())
 		for i := range 10 {
-			c.echo(uint16(i), make([]byte, 6))
+			c.Echo(uint16(i), make([]byte, 6))
 		}
 		ts := app.session(t, c)
-		waitFor(t, waitLong, "OnSend of every echo", func() bool { return ts.sent.Load() == 100 })
+		testkit.WaitFor(t, testkit.WaitLong, "OnSend of every echo", func() bool { return ts.sent.Load() == 100 })
 		check := func(sessions int) {
 			t.Helper()
 			st := svc.Stats()
@@ -1030,8 +1031,8 @@ func TestStats(t *testing.T) {
 		}
 		check(1)
 		c.Close()
-		ts.waitDisconnected(t, waitLong)
-		waitFor(t, waitLong, "the session to be released", func() bool { return svc.Stats().Sessions == 0 })
+		ts.waitDisconnected(t, testkit.WaitLong)
+		testkit.WaitFor(t, testkit.WaitLong, "the session to be released", func() bool { return svc.Stats().Sessions == 0 })
 		check(0) // the counts of released sessions are kept
 	})
 }

@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"servercore"
+	"servercore/internal/testkit"
 )
 
 // testTimeout bounds every command a test runs.
@@ -90,18 +89,14 @@ func startFaultyEcho(t *testing.T, mangle func(n int, pkt []byte) []byte) string
 func faultyEcho(c net.Conn, mangle func(int, []byte) []byte) {
 	defer c.Close()
 	buf := make([]byte, servercore.MaxPacketSize)
+	var pkt []byte
 	for n := 0; ; n++ {
-		if _, err := io.ReadFull(c, buf[:servercore.HeaderSize]); err != nil {
+		id, payload, err := testkit.ReadPacket(c, buf)
+		if err != nil {
 			return
 		}
-		size := int(binary.LittleEndian.Uint16(buf))
-		if size < servercore.HeaderSize {
-			return
-		}
-		if _, err := io.ReadFull(c, buf[servercore.HeaderSize:size]); err != nil {
-			return
-		}
-		if pkt := mangle(n, buf[:size]); pkt != nil {
+		pkt = testkit.AppendPacket(pkt[:0], id, payload)
+		if pkt := mangle(n, pkt); pkt != nil {
 			if _, err := c.Write(pkt); err != nil && !errors.Is(err, net.ErrClosed) {
 				return
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"servercore/internal/testkit"
 )
 
 var listeningLine = regexp.MustCompile(`^listening on (127\.0\.0\.1:([0-9]+)) \(backend (\w+)\)$`)
@@ -62,13 +63,8 @@ func TestServeInProcess(t *testing.T) {
 			expectEcho(t, addr)
 
 			cancel()
-			select {
-			case code := <-done:
-				if code != exitOK {
-					t.Errorf("serve exited %d on cancel, want 0", code)
-				}
-			case <-time.After(testTimeout):
-				t.Fatal("serve did not stop after its context was cancelled")
+			if code := testkit.Recv(t, done, testTimeout, "serve to stop after its context was cancelled"); code != exitOK {
+				t.Errorf("serve exited %d on cancel, want 0", code)
 			}
 		})
 	}
@@ -77,20 +73,13 @@ func TestServeInProcess(t *testing.T) {
 // expectEcho sends one packet to addr and expects it back whole.
 func expectEcho(t *testing.T, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	a, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
-		t.Fatalf("dial: %v", err)
+		t.Fatal(err)
 	}
+	c := testkit.Dial(t, a)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(testTimeout))
-	pkt := []byte{9, 0, 7, 0, 'h', 'e', 'l', 'l', 'o'} // size 9, id 7
-	if _, err := c.Write(pkt); err != nil {
-		t.Fatalf("write: %v", err)
-	}
-	back := make([]byte, len(pkt))
-	if _, err := io.ReadFull(c, back); err != nil || !bytes.Equal(back, pkt) {
-		t.Fatalf("read back %v (%v), want %v", back, err, pkt)
-	}
+	c.Echo(7, []byte("hello"))
 }
 
 // The real binary: serve prints its line, and SIGTERM stops it with exit 0.
@@ -144,12 +133,7 @@ func TestServeBinarySIGTERM(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("serve after SIGTERM: %v, want exit 0", err)
-		}
-	case <-time.After(testTimeout):
-		t.Fatal("serve did not exit after SIGTERM")
+	if err := testkit.Recv(t, exited, testTimeout, "serve to exit after SIGTERM"); err != nil {
+		t.Errorf("serve after SIGTERM: %v, want exit 0", err)
 	}
 }

@@ -2,9 +2,7 @@ package port
 
 import (
 	"net"
-	"os"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -198,85 +196,5 @@ func TestUringRecvBuffersGrow(t *testing.T) {
 	e.Close()
 	if p := e.loops[0].bufs.Provided(); p <= recvBufFirst {
 		t.Errorf("%d receives at once, %d buffers provided: the pool did not grow from %d", conns, p, recvBufFirst)
-	}
-}
-
-// closeOwner closes every connection it accepts.
-type closeOwner struct{ accepted atomic.Int64 }
-
-func (o *closeOwner) Dispatch(ev *Event) {
-	if ev.Conn != nil {
-		o.accepted.Add(1)
-		ev.Conn.Close(nil)
-	}
-}
-
-func (o *closeOwner) Gather(*Event) [][]byte { return nil }
-
-// openFds counts this process's open descriptors.
-func openFds(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
-// TestUringListenerCloseWhileAccepting closes a listener while connections
-// pour in and are handed from the accepting loop to the others: Close
-// returns, and once the engine is closed no descriptor is left.
-func TestUringListenerCloseWhileAccepting(t *testing.T) {
-	if err := ProbeUring(); err != nil {
-		t.Skipf("io_uring unavailable: %v", err)
-	}
-	before := openFds(t)
-	e, err := NewUring(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &closeOwner{}
-	ln, err := e.Listen("tcp", "127.0.0.1:0", &Event{Type: Accept, Owner: o})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	stop := make(chan struct{})
-	dialed := make(chan int)
-	for range 4 {
-		go func() {
-			n := 0
-			for i := 0; i < 500; i++ {
-				select {
-				case <-stop:
-					dialed <- n
-					return
-				default:
-				}
-				if c, err := net.Dial("tcp", addr); err == nil {
-					c.Close()
-					n++
-				}
-			}
-			dialed <- n
-		}()
-	}
-	for o.accepted.Load() < 100 {
-		time.Sleep(time.Millisecond)
-	}
-	closed := make(chan struct{})
-	go func() { ln.Close(); close(closed) }()
-	select {
-	case <-closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Listener.Close did not return while connections were being handed off")
-	}
-	close(stop)
-	for range 4 {
-		<-dialed
-	}
-	e.Close()
-	if after := openFds(t); after > before {
-		t.Errorf("%d descriptors open after the engine closed, %d before", after, before)
 	}
 }
