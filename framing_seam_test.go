@@ -12,11 +12,13 @@ import (
 	"errors"
 	"sync"
 	"testing"
+
+	"servercore/internal/testkit"
 )
 
 func TestPacketFramingDeliver(t *testing.T) {
-	whole := appendPacket(nil, 7, []byte("abc")) // 7 bytes
-	big := appendPacket(nil, 8, make([]byte, 100))
+	whole := testkit.AppendPacket(nil, 7, []byte("abc")) // 7 bytes
+	big := testkit.AppendPacket(nil, 8, make([]byte, 100))
 	tests := []struct {
 		name          string
 		data          []byte
@@ -133,7 +135,7 @@ func TestFramingSeamHeadedWrites(t *testing.T) {
 		g := NewGroup()
 		g.Add(a)
 		g.Add(b)
-		shared := NewPacket(5, payloadOf(5, 40))
+		shared := NewPacket(5, testkit.Payload(5, 40))
 		if n := g.Broadcast(shared); n != 2 {
 			t.Fatalf("Broadcast queued %d, want 2", n)
 		}
