@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"sync"
 )
 
 // A packet, header included, is laid out as
@@ -56,9 +57,10 @@ type Fields struct {
 	SentAt int64  // when it was sent, in nanoseconds on the sender's clock
 }
 
-// pattern is the fill's table: patternWindow+MaxSize bytes of xorshift
-// output, read-only once made.
-var pattern = func() []byte {
+// pattern returns the fill's table: patternWindow+MaxSize bytes of
+// xorshift output, read-only once made. It is made on first use, so that a
+// server that only links an application's bot in costs nothing.
+var pattern = sync.OnceValue(func() []byte {
 	p := make([]byte, patternWindow+MaxSize)
 	x := uint64(0x9E3779B97F4A7C15)
 	for i := range p {
@@ -68,7 +70,7 @@ var pattern = func() []byte {
 		p[i] = byte(x >> 24)
 	}
 	return p
-}()
+})
 
 // mix advances x and returns its next pseudo-random value (SplitMix64).
 func mix(x *uint64) uint64 {
@@ -97,7 +99,7 @@ func Put(pkt []byte, f Fields) {
 	binary.LittleEndian.PutUint32(pkt[4:], f.Conn)
 	binary.LittleEndian.PutUint32(pkt[8:], f.Seq)
 	binary.LittleEndian.PutUint64(pkt[12:], uint64(f.SentAt))
-	copy(pkt[MinSize:], pattern[off:])
+	copy(pkt[MinSize:], pattern()[off:])
 }
 
 // Check verifies that a received packet of id and payload (what follows
@@ -117,7 +119,7 @@ func Check(id uint16, payload []byte) (Fields, error) {
 		return f, ErrID
 	}
 	fill := payload[FieldsSize:]
-	if !bytes.Equal(fill, pattern[off:off+len(fill)]) {
+	if !bytes.Equal(fill, pattern()[off:off+len(fill)]) {
 		return f, ErrFill
 	}
 	return f, nil
