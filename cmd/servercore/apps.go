@@ -1,38 +1,26 @@
 package main
 
-import "servercore"
+import (
+	"servercore"
+	"servercore/examples/broadcast"
+	"servercore/examples/echo"
+	"servercore/internal/bot"
+)
 
-// echoApp is the "echo" server application: every packet goes back to its
-// sender unchanged, same id and same payload.
-type echoApp struct{ servercore.BaseHandler }
-
-// OnRecvPacket sends the packet back. The payload is valid only during the
-// call, so it is copied once, into the reply's SendBuffer.
-func (echoApp) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
-	// An error means the session is closing (or its send queue overflowed,
-	// which disconnects it); OnDisconnected tells the rest.
-	_ = s.SendPacket(id, payload)
+// app is a server application and the bot that load-tests it.
+type app struct {
+	newSession func() servercore.PacketHandler
+	newBot     func(*bot.Run) bot.Driver
 }
 
-// broadcastApp is the "broadcast" server application: every packet goes to
-// every connected session of the service, the sender included.
-type broadcastApp struct{ servercore.BaseHandler }
-
-// OnRecvPacket builds one SendBuffer and shares it with every session: the
-// packet is copied once, never per session.
-func (broadcastApp) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
-	b := servercore.NewPacket(id, payload)
-	s.Service().Broadcast(b)
-	b.Release()
-}
-
-// newApp returns the session factory of a named application, or nil.
-func newApp(name string) func() servercore.PacketHandler {
+// lookupApp returns the application called name, as --app and --mode name
+// it; ok is false for an unknown name.
+func lookupApp(name string) (a app, ok bool) {
 	switch name {
 	case "echo":
-		return func() servercore.PacketHandler { return echoApp{} }
+		return app{echo.NewSession, echo.NewBot}, true
 	case "broadcast":
-		return func() servercore.PacketHandler { return broadcastApp{} }
+		return app{broadcast.NewSession, broadcast.NewBot}, true
 	}
-	return nil
+	return app{}, false
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"servercore"
+	"servercore/internal/bot"
 )
 
 const demoUsage = `usage: servercore demo [flags]
@@ -93,16 +94,18 @@ func parseDemo(args []string, stdout, stderr io.Writer) (demoOptions, int) {
 // stressConfig is the stress run of one phase.
 func (o demoOptions) stressConfig(mode, target string, d time.Duration) stressConfig {
 	return stressConfig{
-		target:         target,
-		clients:        o.clients,
-		duration:       d,
-		size:           o.size,
-		inflight:       o.inflight,
-		mode:           mode,
-		rate:           demoRate,
-		backend:        o.backend,
-		drain:          2 * time.Second,
-		connectTimeout: 10 * time.Second,
+		Config: bot.Config{
+			Target:         target,
+			Clients:        o.clients,
+			Duration:       d,
+			Size:           o.size,
+			Inflight:       o.inflight,
+			Rate:           demoRate,
+			Backend:        o.backend,
+			Drain:          2 * time.Second,
+			ConnectTimeout: 10 * time.Second,
+		},
+		mode: mode,
 	}
 }
 

@@ -7,7 +7,8 @@ import (
 	"math"
 	"strings"
 	"text/tabwriter"
-	"time"
+
+	"servercore/internal/bot"
 )
 
 // report is the outcome of a stress run. Its JSON form is what --json
@@ -49,41 +50,41 @@ type report struct {
 func newReport(cfg stressConfig, backend string) *report {
 	r := &report{
 		Mode:     cfg.mode,
-		Target:   cfg.target,
+		Target:   cfg.Target,
 		Backend:  backend,
-		Clients:  cfg.clients,
-		Size:     cfg.size,
-		Inflight: cfg.inflight,
+		Clients:  cfg.Clients,
+		Size:     cfg.Size,
+		Inflight: cfg.Inflight,
 	}
 	if cfg.mode == "broadcast" {
-		r.Rate = cfg.rate
+		r.Rate = cfg.Rate
 	}
 	return r
 }
 
-// fill completes the report from the clients' tally; failed clients
-// connected but could not take part, and elapsed is the measured time.
-func (r *report) fill(t *tally, failed int, elapsed time.Duration, interrupted bool) {
-	r.Connected = t.connected
-	r.Interrupted = interrupted
-	r.DurationSec = round(elapsed.Seconds(), 3)
-	r.Sent = t.sent
-	r.Packets = t.good
-	if sec := elapsed.Seconds(); sec > 0 {
-		r.PacketsPerSec = round(float64(t.good)/sec, 1)
-		r.BytesPerSec = round(float64(t.good)*float64(r.Size)/sec, 1)
+// fill completes the report from the bots' result.
+func (r *report) fill(res *bot.Result) {
+	t := &res.Tally
+	r.Connected = t.Connected
+	r.Interrupted = res.Interrupted
+	r.DurationSec = round(res.Elapsed.Seconds(), 3)
+	r.Sent = t.Sent
+	r.Packets = t.Good
+	if sec := res.Elapsed.Seconds(); sec > 0 {
+		r.PacketsPerSec = round(float64(t.Good)/sec, 1)
+		r.BytesPerSec = round(float64(t.Good)*float64(r.Size)/sec, 1)
 	}
-	r.P50us = micros(t.latency.quantile(0.50))
-	r.P99us = micros(t.latency.quantile(0.99))
-	r.P999us = micros(t.latency.quantile(0.999))
-	r.MaxUs = micros(t.latency.max)
-	r.ConnectErrors = uint64(r.Clients-t.connected) + uint64(failed)
-	r.Disconnects = t.disconnects
-	r.Lost = t.lost
+	r.P50us = micros(t.Latency.Quantile(0.50))
+	r.P99us = micros(t.Latency.Quantile(0.99))
+	r.P999us = micros(t.Latency.Quantile(0.999))
+	r.MaxUs = micros(t.Latency.Max())
+	r.ConnectErrors = uint64(r.Clients-t.Connected) + uint64(res.Failed)
+	r.Disconnects = t.Disconnects
+	r.Lost = t.Lost
 	r.Errors = r.ConnectErrors + r.Disconnects + r.Lost
-	r.Mismatches = t.mismatches
-	r.FirstError = t.firstError
-	r.FirstMismatch = t.firstMismatch
+	r.Mismatches = t.Mismatches
+	r.FirstError = t.FirstError
+	r.FirstMismatch = t.FirstMismatch
 }
 
 // ok reports whether the run passed: packets arrived, and none was lost or

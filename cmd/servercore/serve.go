@@ -39,8 +39,9 @@ type serveOptions struct {
 
 // config is the library configuration of the server.
 func (o serveOptions) config(logger *slog.Logger) servercore.Config {
+	a, _ := lookupApp(o.app) // checked with the flags
 	return servercore.Config{
-		NewPacketSession: newApp(o.app),
+		NewPacketSession: a.newSession,
 		Backend:          o.backend,
 		MaxSessions:      o.maxSessions,
 		MaxPacketSize:    o.maxPacket,
@@ -95,10 +96,11 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
 		return o, code
 	}
+	_, known := lookupApp(o.app)
 	switch {
 	case o.listen == "":
 		return o, usageError(stderr, "serve", "--listen is required")
-	case newApp(o.app) == nil:
+	case !known:
 		return o, usageError(stderr, "serve", "--app must be echo or broadcast, not %q", o.app)
 	case !validBackend(o.backend):
 		return o, usageError(stderr, "serve", "--backend must be auto, uring, iocp or std, not %q", o.backend)

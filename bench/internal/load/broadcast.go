@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"servercore/internal/checkpacket"
+	"servercore/internal/hist"
 )
 
 // After the window, the broadcast run waits for what was sent to arrive
@@ -31,7 +34,7 @@ type bcastConn struct {
 	synced   bool
 	syncs    *atomic.Int64
 	received atomic.Uint64 // data packets received, all phases
-	hist     *Hist
+	hist     *hist.Hist
 	count    *paddedCounter
 }
 
@@ -50,7 +53,7 @@ func (b *bcastConn) run() {
 		phase := b.st.phase.Load()
 		off := 0
 		var got, inWindow uint64
-		for have-off >= HeaderSize {
+		for have-off >= checkpacket.HeaderSize {
 			size := int(binary.LittleEndian.Uint16(b.rbuf[off:]))
 			if size != b.size {
 				b.st.fail(&b.st.mismatches, "conn %d: size field %d, want %d", b.id, size, b.size)
@@ -60,29 +63,29 @@ func (b *bcastConn) run() {
 			if have-off < size {
 				break
 			}
-			f, err := CheckBroadcast(b.rbuf[off:off+size], size)
+			f, err := readPacket(b.rbuf[off : off+size])
 			off += size
 			switch {
 			case err != nil:
 				b.st.fail(&b.st.mismatches, "conn %d: %v", b.id, err)
-			case f.ID == idPing:
+			case f.Conn == pingConn:
 				if !b.synced {
 					b.synced = true
 					b.syncs.Add(1)
 				}
-			case int(f.Sender) >= len(b.next):
-				b.st.fail(&b.st.mismatches, "conn %d: sender %d out of range", b.id, f.Sender)
+			case int(f.Conn) >= len(b.next):
+				b.st.fail(&b.st.mismatches, "conn %d: sender %d out of range", b.id, f.Conn)
 			default:
-				if exp := b.next[f.Sender]; uint64(exp) != f.Seq {
-					b.st.fail(&b.st.orderErrs, "conn %d: from %d got seq %d, want %d", b.id, f.Sender, f.Seq, exp)
+				if exp := b.next[f.Conn]; exp != f.Seq {
+					b.st.fail(&b.st.orderErrs, "conn %d: from %d got seq %d, want %d", b.id, f.Conn, f.Seq, exp)
 				}
-				b.next[f.Sender] = uint32(f.Seq) + 1
+				b.next[f.Conn] = f.Seq + 1
 				got++
 				if phase == phaseMeasure {
 					inWindow++ // delivered in the window: throughput
 				}
-				if b.st.sentInWindow(f.At) {
-					b.hist.Record(now - f.At) // sent in the window: latency, however late it comes
+				if b.st.sentInWindow(f.SentAt) {
+					b.hist.Record(now - f.SentAt) // sent in the window: latency, however late it comes
 				}
 			}
 		}
@@ -100,8 +103,8 @@ func (b *bcastConn) run() {
 // packets per second (evenly spread over the room), the server sends each
 // to every connection, the sender included.
 func RunBroadcast(ctx context.Context, o Options) (*Result, error) {
-	if o.Size < MinBroadcastSize || o.Size > MaxPacket {
-		return nil, fmt.Errorf("broadcast packet size %d outside %d..%d", o.Size, MinBroadcastSize, MaxPacket)
+	if o.Size < checkpacket.MinSize || o.Size > checkpacket.MaxSize {
+		return nil, fmt.Errorf("broadcast packet size %d outside %d..%d", o.Size, checkpacket.MinSize, checkpacket.MaxSize)
 	}
 	if o.Conns < 1 || o.Rate <= 0 {
 		return nil, fmt.Errorf("need at least one connection and a positive rate")
@@ -124,8 +127,8 @@ func RunBroadcast(ctx context.Context, o Options) (*Result, error) {
 			rbuf:  make([]byte, max(16<<10, 4*o.Size)),
 			next:  make([]uint32, len(conns)),
 			syncs: &syncs,
-			hist:  st.hist.shard(i),
-			count: &st.count[i%histShards],
+			hist:  st.hist.Shard(i),
+			count: &st.count[i%hist.Shards],
 		}
 		members[i] = m
 		wg.Add(1)
@@ -142,14 +145,14 @@ func RunBroadcast(ctx context.Context, o Options) (*Result, error) {
 	// Every member is in the room once it got a ping from connection 0.
 	pkt := make([]byte, o.Size)
 	deadline := time.Now().Add(10 * time.Second)
-	for seq := uint64(0); syncs.Load() < int64(len(conns)); seq++ {
+	for seq := uint32(0); syncs.Load() < int64(len(conns)); seq++ {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			res.ConnErrors++
 			res.FirstError = fmt.Sprintf("only %d of %d connections got a broadcast within 10s", syncs.Load(), len(conns))
 			st.phase.Store(phaseStop)
 			return res, nil
 		}
-		PutBroadcast(pkt, o.Size, idPing, 0, seq, st.now())
+		putBroadcast(pkt, pingConn, seq, st.now())
 		if _, err := conns[0].Write(pkt); err != nil {
 			res.ConnErrors++
 			res.FirstError = "ping: " + err.Error()
@@ -216,7 +219,7 @@ func pace(st *runState, conns []*net.TCPConn, o Options, seqs []uint32, pkt []by
 		due := uint64(time.Since(start).Seconds() * perSec)
 		for ; k < due; k++ {
 			s := int(k % uint64(len(conns)))
-			PutBroadcast(pkt, o.Size, idBroadcast, uint32(s), uint64(seqs[s]), st.now())
+			putBroadcast(pkt, uint32(s), seqs[s], st.now())
 			if _, err := conns[s].Write(pkt); err != nil {
 				if !errors.Is(err, net.ErrClosed) && st.phase.Load() != phaseStop {
 					st.fail(&st.connErrs, "send from %d: %v", s, err)

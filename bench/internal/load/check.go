@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"time"
+
+	"servercore/internal/checkpacket"
 )
 
 // The correctness checks a peer must pass before it is timed. They exercise
@@ -29,20 +32,20 @@ type packetReader struct {
 func newPacketReader(c *net.TCPConn) *packetReader {
 	r := &packetReader{c: c, pkts: make(chan []byte, 1024), err: make(chan error, 1)}
 	go func() {
-		var hdr [HeaderSize]byte
+		var hdr [checkpacket.HeaderSize]byte
 		for {
 			if _, err := io.ReadFull(c, hdr[:]); err != nil {
 				r.err <- err
 				return
 			}
 			size := int(binary.LittleEndian.Uint16(hdr[:]))
-			if size < HeaderSize {
+			if size < checkpacket.HeaderSize {
 				r.err <- fmt.Errorf("server sent a header with size %d", size)
 				return
 			}
 			p := make([]byte, size)
 			copy(p, hdr[:])
-			if _, err := io.ReadFull(c, p[HeaderSize:]); err != nil {
+			if _, err := io.ReadFull(c, p[checkpacket.HeaderSize:]); err != nil {
 				r.err <- err
 				return
 			}
@@ -67,13 +70,15 @@ func (r *packetReader) next(timeout time.Duration) ([]byte, error) {
 	}
 }
 
-// rawPacket builds a packet of any size >= HeaderSize with a patterned
-// payload that depends on id.
+// rawPacket builds a packet of any size >= checkpacket.HeaderSize with a
+// pseudo-random payload that depends on size and id.
 func rawPacket(size int, id uint16) []byte {
 	p := make([]byte, size)
-	putHeader(p, size, id)
-	off := patternOffset(0xFFFF, uint64(size), id)
-	copy(p[HeaderSize:], pattern[off:])
+	binary.LittleEndian.PutUint16(p, uint16(size))
+	binary.LittleEndian.PutUint16(p[2:], id)
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], uint64(size)<<16|uint64(id))
+	_, _ = rand.NewChaCha8(seed).Read(p[checkpacket.HeaderSize:]) // never fails
 	return p
 }
 
@@ -191,10 +196,10 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 	}
 	// Wait until every member is in the room: connection 0 pings until each
 	// has seen a ping.
-	ping := make([]byte, MinBroadcastSize)
+	ping := make([]byte, checkpacket.MinSize)
 	seen := make([]bool, members)
 	deadline := time.Now().Add(checkTimeout)
-	for seq := uint64(0); ; seq++ {
+	for seq := uint32(0); ; seq++ {
 		all := true
 		for _, s := range seen {
 			all = all && s
@@ -205,7 +210,7 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 		if time.Now().After(deadline) {
 			return errors.New("a broadcast did not reach every connection")
 		}
-		PutBroadcast(ping, len(ping), idPing, 0, seq, 0)
+		putBroadcast(ping, pingConn, seq, 0)
 		if _, err := conns[0].Write(ping); err != nil {
 			return err
 		}
@@ -213,7 +218,7 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 		for i, r := range readers {
 			for len(r.pkts) > 0 {
 				p := <-r.pkts
-				if _, err := CheckBroadcast(p, len(p)); err != nil {
+				if _, err := readPacket(p); err != nil {
 					return fmt.Errorf("ping: %w", err)
 				}
 				seen[i] = true
@@ -230,12 +235,12 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 	// Every member sends packets of several sizes, each in one write
 	// (the last two members' together); every member must get every one,
 	// in order per sender.
-	sizes := []int{MinBroadcastSize, 100, 1500, 9000, 65535}
+	sizes := []int{checkpacket.MinSize, 100, 1500, 9000, 65535}
 	for s, c := range conns {
 		var all []byte
 		for seq, size := range sizes {
 			p := make([]byte, size)
-			PutBroadcast(p, size, idBroadcast, uint32(s), uint64(seq), 0)
+			putBroadcast(p, uint32(s), uint32(seq), 0)
 			all = append(all, p...)
 		}
 		if _, err := c.Write(all); err != nil {
@@ -249,17 +254,17 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 			if err != nil {
 				return fmt.Errorf("member %d: %w", i, err)
 			}
-			f, err := CheckBroadcast(p, len(p))
+			f, err := readPacket(p)
 			if err != nil {
 				return fmt.Errorf("member %d: %w", i, err)
 			}
-			if f.ID == idPing {
+			if f.Conn == pingConn {
 				continue
 			}
-			if int(f.Sender) >= members || f.Seq != uint64(next[f.Sender]) || len(p) != sizes[f.Seq] {
-				return fmt.Errorf("member %d: got sender %d seq %d (%d bytes) out of order", i, f.Sender, f.Seq, len(p))
+			if int(f.Conn) >= members || f.Seq != uint32(next[f.Conn]) || len(p) != sizes[f.Seq] {
+				return fmt.Errorf("member %d: got sender %d seq %d (%d bytes) out of order", i, f.Conn, f.Seq, len(p))
 			}
-			next[f.Sender]++
+			next[f.Conn]++
 			got++
 		}
 	}
@@ -280,7 +285,7 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 		return err
 	}
 	p := make([]byte, 64)
-	PutBroadcast(p, len(p), idBroadcast, 0, 99, 0)
+	putBroadcast(p, 0, 99, 0)
 	if _, err := conns[0].Write(p); err != nil {
 		return err
 	}
@@ -293,7 +298,7 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 			if bytes.Equal(got, p) {
 				break
 			}
-			if f, err := CheckBroadcast(got, len(got)); err != nil || f.ID != idPing {
+			if f, err := readPacket(got); err != nil || f.Conn != pingConn {
 				return fmt.Errorf("member %d after a malformed header elsewhere: unexpected packet", i)
 			}
 		}

@@ -7,6 +7,9 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"servercore/internal/checkpacket"
+	"servercore/internal/hist"
 )
 
 // echoConn is one connection of the echo load: a closed loop that keeps
@@ -24,7 +27,7 @@ type echoConn struct {
 	sentAt   []int64 // send time of seq, at seq % inflight
 	nextSend uint64
 	nextRecv uint64
-	hist     *Hist
+	hist     *hist.Hist
 	count    *paddedCounter
 }
 
@@ -32,7 +35,7 @@ func (e *echoConn) run() {
 	// The first window of packets, in one write.
 	t := e.st.now()
 	for k := range e.inflight {
-		PutEcho(e.wbuf[k*e.size:], e.size, e.id, e.nextSend)
+		putEcho(e.wbuf[k*e.size:(k+1)*e.size], e.id, e.nextSend)
 		e.sentAt[e.nextSend%uint64(e.inflight)] = t
 		e.nextSend++
 	}
@@ -51,7 +54,7 @@ func (e *echoConn) run() {
 		now := e.st.now()
 		phase := e.st.phase.Load()
 		off, k := 0, 0
-		for have-off >= HeaderSize {
+		for have-off >= checkpacket.HeaderSize {
 			size := int(binary.LittleEndian.Uint16(e.rbuf[off:]))
 			if size != e.size {
 				// The stream is out of step: nothing after this can be trusted.
@@ -67,7 +70,7 @@ func (e *echoConn) run() {
 				abort(e.c)
 				return
 			}
-			if err := CheckEcho(e.rbuf[off:off+size], size, e.id, e.nextRecv); err != nil {
+			if err := checkEcho(e.rbuf[off:off+size], e.id, e.nextRecv); err != nil {
 				e.st.fail(&e.st.mismatches, "conn %d: %v", e.id, err)
 			}
 			if phase == phaseMeasure {
@@ -77,7 +80,7 @@ func (e *echoConn) run() {
 			e.nextRecv++
 			off += size
 			if phase != phaseStop {
-				PutEcho(e.wbuf[k*e.size:], e.size, e.id, e.nextSend+uint64(k))
+				putEcho(e.wbuf[k*e.size:(k+1)*e.size], e.id, e.nextSend+uint64(k))
 				k++
 			}
 		}
@@ -104,8 +107,8 @@ func (e *echoConn) connFailed(err error) {
 
 // RunEcho runs the echo load.
 func RunEcho(ctx context.Context, o Options) (*Result, error) {
-	if o.Size < MinEchoSize || o.Size > MaxPacket {
-		return nil, fmt.Errorf("echo packet size %d outside %d..%d", o.Size, MinEchoSize, MaxPacket)
+	if o.Size < checkpacket.MinSize || o.Size > checkpacket.MaxSize {
+		return nil, fmt.Errorf("echo packet size %d outside %d..%d", o.Size, checkpacket.MinSize, checkpacket.MaxSize)
 	}
 	if o.Inflight < 1 || o.Conns < 1 {
 		return nil, fmt.Errorf("need at least one connection and one packet in flight")
@@ -128,8 +131,8 @@ func RunEcho(ctx context.Context, o Options) (*Result, error) {
 			rbuf:   make([]byte, rsize),
 			wbuf:   make([]byte, o.Inflight*o.Size),
 			sentAt: make([]int64, o.Inflight),
-			hist:   st.hist.shard(i),
-			count:  &st.count[i%histShards],
+			hist:   st.hist.Shard(i),
+			count:  &st.count[i%hist.Shards],
 		}
 		wg.Add(1)
 		go func() {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"servercore/internal/checkpacket"
 )
 
 // RunIdle measures memory per idle connection, the server's RSS growth per
@@ -60,10 +62,10 @@ func RunIdle(ctx context.Context, o Options) (*Result, error) {
 // idleConns dials n connections, numbered from first (which picks their
 // source addresses), each doing one echo round trip.
 func idleConns(ctx context.Context, o Options, st *runState, first, n int) ([]*net.TCPConn, int, error) {
-	size := max(o.Size, MinEchoSize)
+	size := max(o.Size, checkpacket.MinSize)
 	return dialAll(ctx, o.Target, first, n, func(i int, c *net.TCPConn) error {
 		b := make([]byte, 2*size)
-		PutEcho(b, size, uint32(i), 0)
+		putEcho(b[:size], uint32(i), 0)
 		if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 			return err
 		}
@@ -73,7 +75,7 @@ func idleConns(ctx context.Context, o Options, st *runState, first, n int) ([]*n
 		if _, err := io.ReadFull(c, b[size:]); err != nil {
 			return err
 		}
-		if err := CheckEcho(b[size:], size, uint32(i), 0); err != nil {
+		if err := checkEcho(b[size:], uint32(i), 0); err != nil {
 			st.fail(&st.mismatches, "conn %d: %v", i, err)
 		}
 		return c.SetDeadline(time.Time{})

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"servercore/internal/hist"
 )
 
 // Options configure one run.
@@ -79,8 +81,8 @@ type runState struct {
 	base       time.Time
 	winStart   atomic.Int64 // run-clock ns the window opened at; 0 before
 	winEnd     atomic.Int64 // run-clock ns the window closed at; 0 before
-	hist       shardedHist
-	count      [histShards]paddedCounter
+	hist       hist.Sharded
+	count      [hist.Shards]paddedCounter
 	mismatches atomic.Int64
 	orderErrs  atomic.Int64
 	connErrs   atomic.Int64
@@ -174,7 +176,7 @@ func (w *window) close(st *runState) {
 }
 
 func (r *Result) finish(st *runState, w *window) {
-	h := st.hist.merged()
+	h := st.hist.Merged()
 	r.Packets = st.windowCount()
 	if r.Window > 0 {
 		r.PerSec = float64(r.Packets) / r.Window

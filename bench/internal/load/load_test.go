@@ -11,63 +11,6 @@ import (
 	"time"
 )
 
-func TestEchoVerifierCatchesEveryByte(t *testing.T) {
-	for _, size := range []int{MinEchoSize, 64, 1024, MaxPacket} {
-		pkt := make([]byte, size)
-		PutEcho(pkt, size, 7, 12345)
-		if err := CheckEcho(pkt, size, 7, 12345); err != nil {
-			t.Fatalf("size %d: a good packet fails: %v", size, err)
-		}
-		for _, i := range []int{0, 1, 2, 3, 4, 8, 15, size / 2, size - 1} {
-			bad := append([]byte(nil), pkt...)
-			bad[i] ^= 0x40
-			if CheckEcho(bad, size, 7, 12345) == nil {
-				t.Errorf("size %d: byte %d corrupted and not detected", size, i)
-			}
-		}
-		if CheckEcho(pkt, size, 8, 12345) == nil || CheckEcho(pkt, size, 7, 12346) == nil {
-			t.Errorf("size %d: packet of another connection or sequence accepted", size)
-		}
-	}
-}
-
-func TestBroadcastVerifier(t *testing.T) {
-	pkt := make([]byte, 100)
-	PutBroadcast(pkt, 100, idBroadcast, 3, 9, 777)
-	f, err := CheckBroadcast(pkt, 100)
-	if err != nil || f.Sender != 3 || f.Seq != 9 || f.At != 777 || f.ID != idBroadcast {
-		t.Fatalf("got %+v, %v", f, err)
-	}
-	pkt[99] ^= 1
-	if _, err := CheckBroadcast(pkt, 100); err == nil {
-		t.Fatal("corrupted last byte not detected")
-	}
-}
-
-func TestHistQuantiles(t *testing.T) {
-	var h Hist
-	for v := int64(1); v <= 100000; v++ {
-		h.Record(v * 1000) // 1 µs .. 100 ms
-	}
-	for _, c := range []struct {
-		q    float64
-		want int64
-	}{{0.5, 50_000_000}, {0.99, 99_000_000}, {0.001, 100_000}} {
-		got := h.Quantile(c.q)
-		if d := float64(got-c.want) / float64(c.want); d > 0.04 || d < -0.04 {
-			t.Errorf("q%.3f = %d, want about %d", c.q, got, c.want)
-		}
-	}
-	for v := int64(0); v < 1<<20; v = v*3 + 1 {
-		if b := bucketOf(v); b < 0 || b >= numBuckets {
-			t.Fatalf("bucketOf(%d) = %d", v, b)
-		}
-		if mid := bucketValue(bucketOf(v)); float64(mid) < float64(v)*0.96 || float64(mid) > float64(v)*1.04+1 {
-			t.Errorf("value %d lands in a bucket around %d", v, mid)
-		}
-	}
-}
-
 func TestParseProc(t *testing.T) {
 	stat := []byte("1234 (a (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0 100 1000 10 rest")
 	cpu, err := parseStatCPU(stat)

@@ -1,7 +1,7 @@
-// Command servercore is the servercore library as a benchmark peer: a packet
-// session per connection; echo sends each packet back with SendPacket,
-// broadcast builds one SendBuffer per packet and hands it to
-// Service.Broadcast.
+// Command servercore is the servercore library as a benchmark peer, running
+// the library's own echo and broadcast applications: echo sends each packet
+// back with SendPacket, broadcast builds one SendBuffer per packet and hands
+// it to Service.Broadcast.
 package main
 
 import (
@@ -12,21 +12,9 @@ import (
 
 	"servercore"
 	"servercore/bench/internal/peer"
+	"servercore/examples/broadcast"
+	"servercore/examples/echo"
 )
-
-type echo struct{ servercore.BaseHandler }
-
-func (echo) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
-	_ = s.SendPacket(id, payload)
-}
-
-type broadcast struct{ servercore.BaseHandler }
-
-func (broadcast) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
-	b := servercore.NewPacket(id, payload)
-	s.Service().Broadcast(b)
-	b.Release()
-}
 
 func main() {
 	backend := flag.String("backend", "auto", "engine: auto, std, uring or iocp")
@@ -35,12 +23,12 @@ func main() {
 	f := peer.Parse()
 	defer peer.StopProfile()
 
-	var h servercore.PacketHandler = echo{}
+	newSession := echo.NewSession
 	if f.App == "broadcast" {
-		h = broadcast{}
+		newSession = broadcast.NewSession
 	}
 	svc, err := servercore.NewServerService(f.Listen, servercore.Config{
-		NewPacketSession: func() servercore.PacketHandler { return h },
+		NewPacketSession: newSession,
 		Backend:          *backend,
 		IOThreads:        *ioThreads,
 		SendInterval:     *sendInterval,
