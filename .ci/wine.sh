@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Windows build under Wine: vets and builds for GOOS=windows, then runs
-# the cross-compiled tests of the iocp engine (internal/port) and of the root
-# package under wine64, and serves and stresses with servercore.exe on the
+# the cross-compiled tests of the iocp engine (internal/port), the test kit and
+# the root package under wine64, and serves and stresses with servercore.exe on the
 # iocp backend. Installs wine64 and the mingw binutils with apt-get if they
 # are missing, and builds the bcryptprimitives.dll forwarder that Go >= 1.22
 # binaries need on Wine 8 from internal/port/testdata/wine. .ci/run calls it
@@ -42,10 +42,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "wine: GOOS=windows go build ./cmd/servercore; go test -c . ./internal/port"
+echo "wine: GOOS=windows go build ./cmd/servercore; go test -c . ./internal/port ./internal/testkit"
 GOOS=windows go build -o "$work/servercore.exe" ./cmd/servercore
 GOOS=windows go test -c -o "$work/servercore.test.exe" .
 GOOS=windows go test -c -o "$work/port.test.exe" ./internal/port
+GOOS=windows go test -c -o "$work/testkit.test.exe" ./internal/testkit
 
 # bcryptprimitives.dll: ProcessPrng forwarded to advapi32.SystemFunction036.
 src=internal/port/testdata/wine
@@ -84,6 +85,7 @@ run_tests() {
 }
 
 run_tests port "$root/internal/port" "$work/port.test.exe"
+run_tests testkit "$root/internal/testkit" "$work/testkit.test.exe"
 # The conformance suite must run on the iocp engine here, not skip it.
 SERVERCORE_TEST_REQUIRE=iocp run_tests root "$root" "$work/servercore.test.exe" -test.skip "$ROOT_SKIP"
 
