@@ -24,4 +24,10 @@
 //     and leaves no goroutine or descriptor behind.
 //
 // Callbacks run on the engine's goroutines and must not block.
+//
+// The package is the transport. The engines it runs on live under
+// internal/port; applications built on it live beside it, each a package of
+// its own with its server session and its bot (servercore/examples/echo,
+// servercore/examples/broadcast), and reach the transport only through this
+// API.
 package servercore

@@ -2,10 +2,10 @@ package broadcast
 
 import (
 	"fmt"
-	"net"
 	"testing"
 
 	"servercore/examples/internal/apptest"
+	"servercore/internal/testkit"
 )
 
 const (
@@ -18,35 +18,40 @@ const (
 func TestBroadcastsToAll(t *testing.T) {
 	addr := apptest.Serve(t, NewSession)
 	names := []string{"a", "b", "c"}
-	conns := make([]net.Conn, len(names))
+	conns := make([]*testkit.Client, len(names))
+	read := func(c *testkit.Client) (uint16, []byte) {
+		t.Helper()
+		id, payload, err := c.ReadPacket(testkit.WaitLong, nil)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return id, payload
+	}
 	for i, name := range names {
-		conns[i] = apptest.Dial(t, addr)
+		conns[i] = testkit.Dial(t, addr)
 		// A member is in the room once its own hello comes back; then it
 		// gets every packet sent from now on.
-		hello := apptest.Packet(testHello, []byte(name))
-		if _, err := conns[i].Write(hello); err != nil {
-			t.Fatal(err)
-		}
-		for string(apptest.ReadPacket(t, conns[i])) != string(hello) {
-			// an earlier member's hello
+		conns[i].Send(testHello, []byte(name))
+		for {
+			if id, payload := read(conns[i]); id == testHello && string(payload) == name {
+				break
+			} // else an earlier member's hello
 		}
 	}
 	const each = 3
 	for n := range each {
 		for i, c := range conns {
-			if _, err := c.Write(apptest.Packet(testData, fmt.Appendf(nil, "%s%d", names[i], n))); err != nil {
-				t.Fatal(err)
-			}
+			c.Send(testData, fmt.Appendf(nil, "%s%d", names[i], n))
 		}
 	}
 	for i, c := range conns {
 		next := map[string]int{}
 		for got := 0; got < each*len(names); {
-			p := apptest.ReadPacket(t, c)
-			if p[2] == testHello {
+			id, p := read(c)
+			if id == testHello {
 				continue // a later member's hello
 			}
-			sender, n := string(p[4]), int(p[5]-'0')
+			sender, n := string(p[0]), int(p[1]-'0')
 			if n != next[sender] {
 				t.Fatalf("%s got packet %d of %s, want %d", names[i], n, sender, next[sender])
 			}

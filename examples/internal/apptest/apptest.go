@@ -1,12 +1,10 @@
 // Package apptest helps test the example applications: it starts their
-// servers and bots on loopback and reads and writes raw packets.
+// servers and bots on loopback. A plain packet client is testkit's.
 package apptest
 
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -20,7 +18,7 @@ const Timeout = 10 * time.Second
 
 // Serve starts a server of newSession's sessions on a free loopback port,
 // stopped when the test ends, and returns its address.
-func Serve(t testing.TB, newSession func() servercore.PacketHandler) string {
+func Serve(t testing.TB, newSession func() servercore.PacketHandler) net.Addr {
 	t.Helper()
 	svc, err := servercore.NewServerService("127.0.0.1:0", servercore.Config{NewPacketSession: newSession})
 	if err != nil {
@@ -36,51 +34,14 @@ func Serve(t testing.TB, newSession func() servercore.PacketHandler) string {
 			t.Errorf("stop server: %v", err)
 		}
 	})
-	return svc.Addr().String()
-}
-
-// Dial connects a plain TCP client to addr, closed when the test ends;
-// its reads and writes time out after Timeout.
-func Dial(t testing.TB, addr string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.SetDeadline(time.Now().Add(Timeout)); err != nil {
-		t.Fatalf("set deadline: %v", err)
-	}
-	return c
-}
-
-// Packet is a whole packet of id with payload.
-func Packet(id uint16, payload []byte) []byte {
-	p := binary.LittleEndian.AppendUint16(nil, uint16(servercore.HeaderSize+len(payload)))
-	p = binary.LittleEndian.AppendUint16(p, id)
-	return append(p, payload...)
-}
-
-// ReadPacket reads one whole packet from c.
-func ReadPacket(t testing.TB, c net.Conn) []byte {
-	t.Helper()
-	hdr := make([]byte, servercore.HeaderSize)
-	if _, err := io.ReadFull(c, hdr); err != nil {
-		t.Fatalf("read header: %v", err)
-	}
-	p := make([]byte, servercore.ReadPacketHeader(hdr).Size)
-	copy(p, hdr)
-	if _, err := io.ReadFull(c, p[servercore.HeaderSize:]); err != nil {
-		t.Fatalf("read payload: %v", err)
-	}
-	return p
+	return svc.Addr()
 }
 
 // Stress runs newBot's bots against target with cfg, filling in what cfg
 // leaves zero, and returns the result.
-func Stress(t testing.TB, target string, cfg bot.Config, newBot func(*bot.Run) bot.Driver) *bot.Result {
+func Stress(t testing.TB, target net.Addr, cfg bot.Config, newBot func(*bot.Run) bot.Driver) *bot.Result {
 	t.Helper()
-	cfg.Target = target
+	cfg.Target = target.String()
 	cfg.Backend = cmp.Or(cfg.Backend, "auto")
 	cfg.Duration = cmp.Or(cfg.Duration, 300*time.Millisecond)
 	cfg.Size = cmp.Or(cfg.Size, 64)
