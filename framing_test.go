@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,8 +225,9 @@ func TestHalfHeaderStall(t *testing.T) {
 }
 
 // TestResetMidPacket: a client that resets its connection in the middle of
-// a packet is disconnected with the reset (not a clean close, not a
-// protocol error); a healthy client is unaffected.
+// a packet is disconnected with ErrPeerClosed wrapping the reset (not a
+// protocol error), named once by the engine's operation; a healthy client
+// is unaffected.
 func TestResetMidPacket(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
@@ -243,11 +245,14 @@ func TestResetMidPacket(t *testing.T) {
 		}
 		bad.Close()
 		cause := bs.waitDisconnected(t, testkit.WaitLong)
-		if errors.Is(cause, ErrPeerClosed) || errors.Is(cause, ErrProtocol) {
-			t.Fatalf("cause %v: a reset must not look like a clean close or a protocol error", cause)
+		if !errors.Is(cause, ErrPeerClosed) || errors.Is(cause, ErrProtocol) {
+			t.Fatalf("cause %v: want ErrPeerClosed, and no protocol error", cause)
 		}
 		if !testkit.IsReset(cause) {
 			t.Errorf("cause %v, want one wrapping a connection reset (%v)", cause, testkit.ResetErrors)
+		}
+		if msg := cause.Error(); strings.Contains(msg, "recv: recv:") || strings.Contains(msg, "send: send:") {
+			t.Errorf("cause %q names its operation twice", msg)
 		}
 		if bs.packets.Load() != 1 {
 			t.Errorf("the partial packet was delivered")

@@ -1,7 +1,6 @@
 package servercore
 
 import (
-	"context"
 	"sync"
 	"time"
 )
@@ -40,13 +39,15 @@ func (h *heldSends) flush() {
 	h.mu.Unlock()
 }
 
-// tick flushes the held writes every interval until ctx ends.
-func (h *heldSends) tick(ctx context.Context, interval time.Duration) {
+// tick flushes the held writes every interval until done is closed: the
+// service's sessions are all gone, so that sessions draining before Stop
+// closes them still get their writes out.
+func (h *heldSends) tick(done <-chan struct{}, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-done:
 			return
 		case <-t.C:
 			h.flush()

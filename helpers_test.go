@@ -75,13 +75,14 @@ func (a *testApp) newPacketSession() PacketHandler {
 // config returns a Config for a packet service of this app on the portable
 // engine, for the fake-connection harness. Tests over real sockets use
 // configFor, with the engine testkit.ForEachBackend hands them.
-func (a *testApp) config() Config {
-	return Config{NewPacketSession: a.newPacketSession, Backend: "std"}
-}
+func (a *testApp) config() Config { return a.configFor("std") }
 
 // configFor returns a Config for a packet service of this app on backend.
+// A panic in the app's handlers crashes the test (NoRecover), so that a
+// broken check is never taken for a recovered handler; the tests of
+// recovery turn it back on.
 func (a *testApp) configFor(backend string) Config {
-	return Config{NewPacketSession: a.newPacketSession, Backend: backend}
+	return Config{NewPacketSession: a.newPacketSession, Backend: backend, NoRecover: true}
 }
 
 // session waits for the server session whose peer is the client c.
@@ -175,7 +176,7 @@ func (ts *testSession) OnConnected(s *Session) {
 	// Connected, or already disconnecting: a Disconnect from another
 	// goroutine (Stop, say) may come between the admission and this
 	// callback; OnDisconnected then follows.
-	if st := s.status(); st != stateConnected && st != stateDisconnecting {
+	if st := s.status(); st != stateConnected && st != stateDraining && st != stateDisconnecting {
 		ts.app.violate("session %d: OnConnected in session state %d, neither connected nor disconnecting", ts.id, st)
 	}
 	ts.state.Store(stateOpen)

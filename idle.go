@@ -8,7 +8,7 @@ import "time"
 // one atomic store and no timer.
 
 // checkIdle disconnects sessions that received nothing for IdleTimeout,
-// looking every eighth of it, until the service stops.
+// looking every eighth of it, until the service's sessions are all gone.
 func (svc *Service) checkIdle() {
 	// A session stores the tick count of its last receive, which happened
 	// within that tick; it expires once limit more ticks have passed, so it
@@ -21,7 +21,7 @@ func (svc *Service) checkIdle() {
 	var expired []*Session
 	for {
 		select {
-		case <-svc.ctx.Done():
+		case <-svc.drained:
 			return
 		case <-t.C:
 			now := svc.tick.Add(1)

@@ -62,9 +62,18 @@ type Config struct {
 	// (default DefaultRecvBufferSize). It grows as packets need, up to
 	// MaxPacketSize plus this size.
 	RecvBufferSize int
-	// Logger receives the service's rare events (accept errors, backend
-	// choice). Nil discards them.
+	// Logger receives what an operator should see: the engine chosen or
+	// fallen back from, handler panics, protocol errors, slow readers cut,
+	// refused connections and failed accepts, each kind at most once a
+	// second (default slog.Default(); slog.New(slog.DiscardHandler)
+	// silences it).
 	Logger *slog.Logger
+	// NoRecover lets a panic in a handler's callback or the session
+	// factory crash the process. By default the panic is recovered: its
+	// session is disconnected with a *PanicError (matching
+	// ErrHandlerPanic) that carries the value and the stack, and it is
+	// logged and counted.
+	NoRecover bool
 }
 
 // withDefaults validates c and fills in its zero values.
@@ -105,7 +114,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("servercore: IOThreads %d is negative", c.IOThreads)
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+		c.Logger = slog.Default()
 	}
 	return c, nil
 }

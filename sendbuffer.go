@@ -103,7 +103,9 @@ func (c *sendChunk) unref() {
 }
 
 // NewPacket returns a sealed SendBuffer holding one packet: a PacketHeader
-// with the given id followed by payload.
+// with the given id followed by payload. It panics if the packet would be
+// above MaxPacketSize, a size the caller can check; Session.SendPacket
+// returns ErrPacketTooLarge instead.
 func NewPacket(id uint16, payload []byte) *SendBuffer {
 	size := HeaderSize + len(payload)
 	if size > MaxPacketSize {

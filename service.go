@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -57,7 +58,10 @@ type Service struct {
 	held       *heldSends
 	background sync.WaitGroup // the idle checker and the send ticker
 
-	traffic traffic
+	traffic     traffic
+	disconnects disconnectCounts
+	panics      atomic.Uint64 // recovered in handlers and factories
+	log         rareLog       // what an operator should see, at most once a second a kind
 }
 
 // NewServerService returns a service that will accept sessions on addr
@@ -105,6 +109,7 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 	if cfg.SendInterval > 0 {
 		svc.held = new(heldSends)
 	}
+	svc.log.logger = cfg.Logger
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
 	svc.acceptEv = port.Event{Type: port.Accept, Owner: (*serviceOwner)(svc)}
 	return svc, nil
@@ -162,7 +167,7 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.background.Go(svc.checkIdle)
 	}
 	if svc.held != nil {
-		svc.background.Go(func() { svc.held.tick(svc.ctx, svc.cfg.SendInterval) })
+		svc.background.Go(func() { svc.held.tick(svc.drained, svc.cfg.SendInterval) })
 	}
 	svc.mu.Unlock()
 	if !svc.server {
@@ -211,12 +216,18 @@ func (svc *Service) Connect(ctx context.Context) (*Session, error) {
 	svc.live++
 	svc.mu.Unlock()
 
-	s := newSession(svc, svc.nextID.Add(1))
+	s, err := svc.newSession()
+	if err != nil {
+		svc.mu.Lock()
+		svc.forget()
+		svc.mu.Unlock()
+		return nil, err
+	}
 	ev, done := s.connectClient()
 	dctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(svc.ctx, cancel)
 	svc.engine.Connect(dctx, "tcp", svc.addr, ev)
-	err := <-done
+	err = <-done
 	stop()
 	cancel()
 	if err != nil {
@@ -238,23 +249,52 @@ func (svc *Service) processAccept(ev *port.Event) {
 		svc.mu.Lock()
 		svc.totals.acceptErrors++
 		svc.mu.Unlock()
-		svc.cfg.Logger.Warn("servercore: accept failed", "err", ev.Err)
+		svc.log.acceptFailed(ev.Err)
 		return
 	}
 	conn := ev.Conn
 	svc.mu.Lock()
 	if svc.stopping || svc.live >= svc.cfg.MaxSessions {
-		if !svc.stopping {
+		refused := !svc.stopping
+		if refused {
 			svc.totals.refused++
 		}
 		svc.mu.Unlock()
+		if refused {
+			svc.log.refused(conn.RemoteAddr(), svc.cfg.MaxSessions)
+		}
 		conn.Close(nil)
 		return
 	}
 	svc.live++
 	svc.totals.accepted++
 	svc.mu.Unlock()
-	newSession(svc, svc.nextID.Add(1)).connectAccepted(conn)
+	s, err := svc.newSession()
+	if err != nil {
+		svc.mu.Lock()
+		svc.forget()
+		svc.mu.Unlock()
+		conn.Close(nil)
+		return
+	}
+	s.connectAccepted(conn)
+}
+
+// newSession makes a session with a handler from the service's factory. A
+// factory that panics makes no session, unless Config.NoRecover.
+func (svc *Service) newSession() (s *Session, err error) {
+	defer func() {
+		if svc.cfg.NoRecover {
+			return
+		}
+		if v := recover(); v != nil {
+			perr := &PanicError{Callback: "the session factory", Value: v, Stack: debug.Stack()}
+			svc.panics.Add(1)
+			svc.log.panicked(nil, perr)
+			s, err = nil, perr
+		}
+	}()
+	return newSession(svc, svc.nextID.Add(1)), nil
 }
 
 // admit marks a session that just connected as connected and registers it,
@@ -284,8 +324,11 @@ func (svc *Service) connectFailed(waiter chan<- error, err error) {
 	}
 }
 
-// release forgets a session after its OnDisconnected.
-func (svc *Service) release(s *Session) {
+// release forgets a session after its OnDisconnected(cause), counts its
+// cause and logs it if it is one an operator should see.
+func (svc *Service) release(s *Session, cause error) {
+	svc.disconnects.count(cause)
+	svc.log.disconnected(s, cause)
 	svc.mu.Lock()
 	delete(svc.sessions, s)
 	svc.forget()
@@ -305,14 +348,16 @@ func (svc *Service) forget() {
 func (svc *Service) Broadcast(b *SendBuffer) int {
 	svc.mu.RLock()
 	defer svc.mu.RUnlock()
-	return sendToAll(b, svc.sessions)
+	return sendToAll(b, svc.sessions, nil)
 }
 
-// Stop stops accepting or connecting, disconnects every session with
-// ErrServiceClosed, and returns once every OnDisconnected has run and every
-// goroutine and descriptor of the service is released. If ctx ends first it
-// returns ctx's error; calling Stop again waits for the rest. Stop must not
-// be called from a session's callback.
+// Stop stops accepting or connecting and ends every session: each writes
+// what it has queued, then disconnects with ErrServiceClosed. Stop returns
+// once every OnDisconnected has run and every goroutine and descriptor of
+// the service is released. If ctx ends first, the sessions still writing
+// are cut, with a cause wrapping ErrSendTimeout and ErrServiceClosed, and
+// Stop returns ctx's error; calling Stop again waits for the rest. Stop
+// must not be called from a session's callback, which it would wait for.
 func (svc *Service) Stop(ctx context.Context) error {
 	svc.stopOnce.Do(func() {
 		svc.mu.Lock()
@@ -332,12 +377,13 @@ func (svc *Service) Stop(ctx context.Context) error {
 			ln.Close()
 		}
 		for _, s := range list {
-			s.Disconnect(ErrServiceClosed)
+			s.DisconnectAfterSends(ErrServiceClosed, 0)
 		}
 	})
 	select {
 	case <-svc.drained:
 	case <-ctx.Done():
+		svc.cutDrains()
 		return fmt.Errorf("servercore: stop: %w", ctx.Err())
 	}
 	svc.background.Wait()
@@ -348,4 +394,17 @@ func (svc *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	return engine.Close()
+}
+
+// cutDrains cuts the sessions still writing what they queued before Stop.
+func (svc *Service) cutDrains() {
+	svc.mu.RLock()
+	list := make([]*Session, 0, len(svc.sessions))
+	for s := range svc.sessions {
+		list = append(list, s)
+	}
+	svc.mu.RUnlock()
+	for _, s := range list {
+		s.cutDrain("when Stop's context ended")
+	}
 }

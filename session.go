@@ -1,9 +1,12 @@
 package servercore
 
 import (
+	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"servercore/internal/port"
 )
@@ -18,6 +21,7 @@ type sessionState uint32
 const (
 	stateConnecting sessionState = iota
 	stateConnected
+	stateDraining // its queued sends are written, then it disconnects
 	stateDisconnecting
 	stateDisconnected
 )
@@ -72,6 +76,13 @@ func (s *Session) setStatus(st sessionState) {
 	s.state.Store(s.state.Load()&sendingFlag | uint32(st))
 }
 
+// writable reports whether the session's writes still go out: it is
+// connected, or draining its queue before it disconnects.
+func (s *Session) writable() bool {
+	st := s.status()
+	return st == stateConnected || st == stateDraining
+}
+
 // sending reports whether a send is registered; under mu.
 func (s *Session) sending() bool { return s.state.Load()&sendingFlag != 0 }
 
@@ -88,8 +99,9 @@ func (s *Session) setSending(on bool) {
 // only at its start and its end.
 type control struct {
 	ev         port.Event
-	cause      error      // why the session is disconnecting
-	connectErr chan error // a client Connect waits here
+	cause      error       // why the session is draining or disconnecting
+	connectErr chan error  // a client Connect waits here
+	deadline   *time.Timer // ends a drain that takes too long
 }
 
 // sessionOwner receives the session's completions without making Dispatch
@@ -153,10 +165,28 @@ func (s *Session) LocalAddr() net.Addr { return s.conn().LocalAddr() }
 func (s *Session) RemoteAddr() net.Addr { return s.conn().RemoteAddr() }
 
 // Disconnect closes the session with cause (ErrDisconnected if nil); queued
-// sends that were not written are dropped. OnDisconnected(cause) follows once
-// every operation in flight has completed. Disconnect is idempotent and safe
-// from any goroutine, the session's own callbacks included.
+// sends that were not written are dropped (DisconnectAfterSends writes them
+// first). OnDisconnected(cause) follows once every operation in flight has
+// completed. Disconnect is idempotent and safe from any goroutine, the
+// session's own callbacks included.
 func (s *Session) Disconnect(cause error) {
+	if cause == nil {
+		cause = ErrDisconnected
+	}
+	s.mu.Lock()
+	ev := s.closeLocked(cause)
+	s.mu.Unlock()
+	s.close(ev)
+}
+
+// DisconnectAfterSends ends the session once everything queued on it so far
+// is written, then disconnects it with cause (ErrDisconnected if nil): a
+// kick after an error reply, a goodbye. Meanwhile Send returns
+// ErrSessionClosed and received bytes are no longer delivered. If the
+// writes take longer than timeout (when positive), the session is cut with
+// a cause wrapping ErrSendTimeout and cause. It is safe from any goroutine;
+// on a session already ending it does nothing.
+func (s *Session) DisconnectAfterSends(cause error, timeout time.Duration) {
 	if cause == nil {
 		cause = ErrDisconnected
 	}
@@ -165,12 +195,66 @@ func (s *Session) Disconnect(cause error) {
 		s.mu.Unlock()
 		return
 	}
+	ev := s.drainLocked(cause)
+	if ev == nil && timeout > 0 {
+		s.ctl.deadline = time.AfterFunc(timeout, func() { s.cutDrain(fmt.Sprintf("after %v", timeout)) })
+	}
+	s.mu.Unlock()
+	s.close(ev)
+}
+
+// drainLocked starts the drain of a connected session: nothing to write
+// left, it moves on to disconnecting and returns its close event. Under mu.
+func (s *Session) drainLocked(cause error) *port.Event {
+	if s.status() != stateConnected {
+		return nil
+	}
+	if s.out == nil {
+		return s.closeLocked(cause)
+	}
+	s.setStatus(stateDraining)
+	s.ctl = &control{cause: cause}
+	return nil
+}
+
+// cutDrain disconnects a session that is still draining, with a cause
+// saying how many bytes were left unsent and when.
+func (s *Session) cutDrain(when string) {
+	s.mu.Lock()
+	var ev *port.Event
+	if s.status() == stateDraining {
+		unsent := 0
+		if s.out != nil {
+			unsent = s.out.queued
+		}
+		ev = s.closeLocked(fmt.Errorf("%w: %d bytes unsent %s: %w", ErrSendTimeout, unsent, when, s.ctl.cause))
+	}
+	s.mu.Unlock()
+	s.close(ev)
+}
+
+// closeLocked moves a connected or draining session to disconnecting with
+// cause and returns the event its Close completes, or nil if it is
+// disconnecting already. Under mu.
+func (s *Session) closeLocked(cause error) *port.Event {
+	if !s.writable() {
+		return nil
+	}
+	if s.ctl != nil && s.ctl.deadline != nil {
+		s.ctl.deadline.Stop()
+	}
 	s.setStatus(stateDisconnecting)
 	s.ctl = &control{ev: port.Event{Type: port.Disconnect, Owner: (*sessionOwner)(s)}, cause: cause}
-	ev := &s.ctl.ev
-	s.mu.Unlock()
-	// Every registration happened under mu while connected, so before this.
-	s.conn().Close(ev)
+	return &s.ctl.ev
+}
+
+// close closes the connection with the event closeLocked returned, if any.
+// Every registration happened under mu while the session was writable, so
+// before this.
+func (s *Session) close(ev *port.Event) {
+	if ev != nil {
+		s.conn().Close(ev)
+	}
 }
 
 func (s *Session) dispatch(ev *port.Event) {
@@ -209,11 +293,16 @@ func (s *Session) processConnect(ev *port.Event) {
 		s.ctl = nil // not needed until Disconnect
 	}
 	s.mu.Unlock()
-	s.events.OnConnected(s)
+	s.onConnected()
 	if waiter != nil {
 		waiter <- nil
 	}
 	s.registerRecv()
+}
+
+func (s *Session) onConnected() {
+	defer s.recoverHandler(callbackConnected)
+	s.events.OnConnected(s)
 }
 
 func (s *Session) processDisconnect() {
@@ -226,6 +315,40 @@ func (s *Session) processDisconnect() {
 		o.drop()
 	}
 	s.freeRecv()
+	s.onDisconnected(cause)
+	s.svc.release(s, cause)
+}
+
+func (s *Session) onDisconnected(cause error) {
+	defer s.recoverHandler(callbackDisconnected)
 	s.events.OnDisconnected(s, cause)
-	s.svc.release(s)
+}
+
+// The callbacks a handler's panic is reported in.
+const (
+	callbackConnected = iota
+	callbackRecv
+	callbackSend
+	callbackDisconnected
+)
+
+// recoverHandler ends the session with a *PanicError when the handler's
+// callback it is deferred around panicked, unless Config.NoRecover lets the
+// panic go on.
+func (s *Session) recoverHandler(callback int) {
+	if s.svc.cfg.NoRecover {
+		return
+	}
+	v := recover()
+	if v == nil {
+		return
+	}
+	name := [...]string{"OnConnected", "OnRecv", "OnSend", "OnDisconnected"}[callback]
+	if callback == callbackRecv && s.svc.cfg.NewPacketSession != nil {
+		name = "OnRecvPacket"
+	}
+	err := &PanicError{Callback: name, Value: v, Stack: debug.Stack()}
+	s.svc.panics.Add(1)
+	s.svc.log.panicked(s, err)
+	s.Disconnect(err)
 }

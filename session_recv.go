@@ -41,10 +41,12 @@ func (s *Session) processRecv(ev *port.Event) {
 	ev.Buf = nil
 	switch {
 	case ev.Err != nil:
-		s.Disconnect(fmt.Errorf("recv: %w", ev.Err))
+		s.Disconnect(networkCause(ev.Err))
 		return
 	case ev.N == 0:
-		s.Disconnect(ErrPeerClosed)
+		if s.status() != stateDraining { // else its writes still go out
+			s.Disconnect(ErrPeerClosed)
+		}
 		return
 	}
 	s.touch()
@@ -85,7 +87,6 @@ func (s *Session) deliverData(data []byte) error {
 			if !s.recv.write(data[n:], lim) {
 				return fmt.Errorf("%w: %d unconsumed bytes", ErrRecvOverflow, len(data)-n)
 			}
-			s.reserveNeed()
 			return nil
 		}
 		take := len(data)
@@ -106,20 +107,20 @@ func (s *Session) deliverData(data []byte) error {
 	return nil
 }
 
-// deliverBuffered hands the receive buffer's bytes to the framing, consumes
-// what it took and makes room for the message that is incomplete.
+// deliverBuffered hands the receive buffer's bytes to the framing and
+// consumes what it took. Room for an incomplete message is made as its
+// bytes arrive, never by the size its header announces, so that a peer
+// that announces large packets and sends little holds little memory.
 func (s *Session) deliverBuffered() error {
 	n, err := s.deliver(s.recv.Bytes())
 	s.recv.OnRead(n)
-	if err == nil {
-		s.reserveNeed()
-	}
 	return err
 }
 
 // deliver hands data to the service's framing, counts the messages it
 // delivered and keeps what it says the next one needs.
 func (s *Session) deliver(data []byte) (int, error) {
+	defer s.recoverHandler(callbackRecv)
 	n, msgs, need, err := s.svc.framing.deliver(s, data)
 	if msgs > 0 {
 		s.svc.traffic.of(s.id).packetsIn.Add(uint64(msgs))
@@ -128,18 +129,20 @@ func (s *Session) deliver(data []byte) (int, error) {
 	return n, err
 }
 
-// reserveNeed makes room in the receive buffer for the whole message it
-// holds the start of, when its size is known.
-func (s *Session) reserveNeed() {
-	if s.recvNeed > 0 {
-		s.recv.reserve(int(s.recvNeed), &s.svc.recvLimits)
-	}
-}
-
 // freeRecv gives the receive buffer back.
 func (s *Session) freeRecv() {
 	if s.recv != nil {
 		s.recv.release()
 		s.recv = nil
 	}
+}
+
+// networkCause is the disconnect cause of a failed receive or send: the
+// engine's error, which names the operation, wrapped in ErrPeerClosed when
+// it says the peer reset the connection or vanished.
+func networkCause(err error) error {
+	if port.PeerGone(err) {
+		return fmt.Errorf("%w: %w", ErrPeerClosed, err)
+	}
+	return err
 }

@@ -56,8 +56,12 @@ func (s *Session) Send(b *SendBuffer) error {
 	return err
 }
 
-// SendPacket sends one packet made of id and payload.
+// SendPacket sends one packet made of id and payload. A payload that would
+// make a packet above MaxPacketSize is ErrPacketTooLarge.
 func (s *Session) SendPacket(id uint16, payload []byte) error {
+	if HeaderSize+len(payload) > MaxPacketSize {
+		return fmt.Errorf("%w: a %d-byte payload makes a packet above %d bytes", ErrPacketTooLarge, len(payload), MaxPacketSize)
+	}
 	b := NewPacket(id, payload)
 	err := s.Send(b)
 	b.Release()
@@ -101,11 +105,11 @@ func (s *Session) sendRetained(b *SendBuffer) error {
 	return nil
 }
 
-// sendToAll sends b to every session of set, taking all the sessions'
-// references with one atomic add instead of one per session, and returns
-// how many queued it. The caller keeps its own reference, and holds the
-// lock that guards set.
-func sendToAll(b *SendBuffer, set map[*Session]struct{}) int {
+// sendToAll sends b to every session of set but except (nil: none),
+// taking all the sessions' references with one atomic add instead of one
+// per session, and returns how many queued it. The caller keeps its own
+// reference, and holds the lock that guards set.
+func sendToAll(b *SendBuffer, set map[*Session]struct{}, except *Session) int {
 	n := len(set)
 	if !b.sealed || n == 0 {
 		return 0
@@ -113,7 +117,7 @@ func sendToAll(b *SendBuffer, set map[*Session]struct{}) int {
 	b.refs.Add(int32(n))
 	sent := 0
 	for s := range set {
-		if s.sendRetained(b) == nil {
+		if s != except && s.sendRetained(b) == nil {
 			sent++
 		}
 	}
@@ -137,7 +141,7 @@ func (s *Session) startWrite(ev *port.Event) {
 // disconnected meanwhile (its queue is dropped then).
 func (s *Session) writeHeld() {
 	s.mu.Lock()
-	if s.status() == stateConnected && s.sending() {
+	if s.writable() && s.sending() {
 		s.conn().Send(&s.out.ev)
 	}
 	s.mu.Unlock()
@@ -172,7 +176,7 @@ func (s *Session) processSend(ev *port.Event) {
 		o.left -= int(ev.N)
 		o.iov = port.Advance(o.iov, int(ev.N))
 		s.mu.Lock()
-		if s.status() == stateConnected {
+		if s.writable() {
 			s.conn().Send(ev)
 			s.mu.Unlock()
 			return
@@ -192,22 +196,32 @@ func (s *Session) processSend(ev *port.Event) {
 		s.mu.Lock()
 		s.setSending(false)
 		s.mu.Unlock()
-		s.Disconnect(fmt.Errorf("send: %w", ev.Err))
+		s.Disconnect(networkCause(ev.Err))
 		return
 	}
 	t := s.svc.traffic.of(s.id)
 	t.packetsOut.Add(uint64(count))
 	t.bytesOut.Add(uint64(written))
+	var closeEv *port.Event
 	s.mu.Lock()
 	o.queued -= written
-	more := len(o.queue) > 0 && s.status() == stateConnected
+	more := len(o.queue) > 0 && s.writable()
 	s.setSending(more)
 	if more {
 		s.startWrite(ev)
 	} else if len(o.queue) == 0 {
 		s.out = nil
 		sendStatePool.Put(o)
+		if s.status() == stateDraining { // everything is written
+			closeEv = s.closeLocked(s.ctl.cause)
+		}
 	}
 	s.mu.Unlock()
-	s.events.OnSend(s, written)
+	s.onSend(written)
+	s.close(closeEv)
+}
+
+func (s *Session) onSend(n int) {
+	defer s.recoverHandler(callbackSend)
+	s.events.OnSend(s, n)
 }

@@ -1,6 +1,9 @@
 package servercore
 
-import "sync/atomic"
+import (
+	"errors"
+	"sync/atomic"
+)
 
 // totals are the service's accept counts, under its mu.
 type totals struct {
@@ -17,6 +20,56 @@ type Stats struct {
 	PacketsOut   uint64 // SendBuffers written
 	BytesIn      uint64
 	BytesOut     uint64
+	Disconnects  DisconnectCounts // sessions ended, by cause
+	// HandlerPanics counts the panics recovered in handlers and session
+	// factories, those after a session ended (in OnDisconnected) included.
+	HandlerPanics uint64
+}
+
+// DisconnectCounts counts the sessions that ended, by the cause they ended
+// with; each field counts the causes that errors.Is matches with its error.
+type DisconnectCounts struct {
+	PeerClosed    uint64 // ErrPeerClosed: the peer closed or reset the connection
+	Protocol      uint64 // ErrProtocol
+	SendQueueFull uint64 // ErrSendQueueFull: a peer that does not read fast enough
+	SendTimeout   uint64 // ErrSendTimeout: cut before its last sends were written
+	IdleTimeout   uint64 // ErrIdleTimeout
+	RecvOverflow  uint64 // ErrRecvOverflow
+	Panic         uint64 // ErrHandlerPanic
+	ServiceClosed uint64 // ErrServiceClosed: ended by Stop
+	Local         uint64 // ErrDisconnected: Disconnect(nil)
+	Other         uint64 // a cause of the application's own, or another network error
+}
+
+// disconnectCounts counts ended sessions by cause, in the order of
+// disconnectCauses; a session ends once, so plain atomics are cheap enough.
+type disconnectCounts [len(disconnectCauses) + 1]atomic.Uint64
+
+// disconnectCauses are the causes counted apart, in the order they are
+// matched: a cut drain wraps the cause it was draining for, so it comes
+// first.
+var disconnectCauses = [...]error{
+	ErrHandlerPanic, ErrSendTimeout, ErrProtocol, ErrSendQueueFull, ErrIdleTimeout,
+	ErrRecvOverflow, ErrPeerClosed, ErrServiceClosed, ErrDisconnected,
+}
+
+func (d *disconnectCounts) count(cause error) {
+	for i, target := range disconnectCauses {
+		if errors.Is(cause, target) {
+			d[i].Add(1)
+			return
+		}
+	}
+	d[len(disconnectCauses)].Add(1)
+}
+
+func (d *disconnectCounts) addTo(c *DisconnectCounts) {
+	for i, p := range []*uint64{
+		&c.Panic, &c.SendTimeout, &c.Protocol, &c.SendQueueFull, &c.IdleTimeout,
+		&c.RecvOverflow, &c.PeerClosed, &c.ServiceClosed, &c.Local, &c.Other,
+	} {
+		*p += d[i].Load()
+	}
 }
 
 // Stats returns a snapshot of the service's counters.
@@ -35,6 +88,8 @@ func (svc *Service) Stats() Stats {
 		}
 	}
 	svc.traffic.addTo(&st)
+	svc.disconnects.addTo(&st.Disconnects)
+	st.HandlerPanics = svc.panics.Load()
 	return st
 }
 

@@ -2,6 +2,7 @@ package port
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 )
@@ -47,4 +48,16 @@ func tcpAddr(ap netip.AddrPort) net.Addr {
 		return nil
 	}
 	return net.TCPAddrFromAddrPort(ap)
+}
+
+// PeerGone reports whether err, the error of a receive or a send, says that
+// the peer is gone: it reset the connection, or it closed it and a write
+// found it closed. Every engine reports these as the platform's errnos.
+func PeerGone(err error) bool {
+	for _, target := range peerGoneErrnos {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }

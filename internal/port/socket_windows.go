@@ -2,9 +2,18 @@ package port
 
 import (
 	"net/netip"
+	"syscall"
 
 	"golang.org/x/sys/windows"
 )
+
+// peerGoneErrnos are the errors of a reset or vanished peer: Winsock's, the
+// portable ones the iocp engine's errors also match, and the Win32 error an
+// overlapped operation on a reset connection completes with.
+var peerGoneErrnos = []error{
+	syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED,
+	windows.WSAECONNRESET, windows.WSAECONNABORTED, windows.ERROR_NETNAME_DELETED,
+}
 
 // family is the socket address family of ap.
 func family(ap netip.AddrPort) int32 {
