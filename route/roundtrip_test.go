@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"servercore"
+	"servercore/internal/testkit"
 	"servercore/route"
 	"servercore/route/internal/testpb"
 )
@@ -111,7 +112,7 @@ func connectRecorder(t *testing.T, backend string, addr net.Addr) (*servercore.S
 		NewPacketSession: func() servercore.PacketHandler { return testpb.ClientPacketHandler(r) },
 	})
 	startService(t, svc, err)
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitLong)
 	defer cancel()
 	s, err := svc.Connect(ctx)
 	if err != nil {
@@ -168,7 +169,7 @@ func exchanges() []exchange {
 }
 
 func TestRoundTrip(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		srv := startEcho(t, backend, nil)
 		s, r := connectRecorder(t, backend, srv.Addr())
 		for _, x := range exchanges() {
@@ -212,7 +213,7 @@ func TestBadInput(t *testing.T) {
 			"packet id 1004 (testpb.C_Scalars): payload does not decode"},
 		{"handler error", rawPacket(testpb.C_LoginID, login), errRefused, "login refused"},
 	}
-	forEachEngine(t, func(t *testing.T, backend string) {
+	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		causes := make(chan error, 4)
 		srv := startEcho(t, backend, causes)
 		// A typed client stays connected through every bad packet.
@@ -234,7 +235,7 @@ func TestBadInput(t *testing.T) {
 				if tt.is != errRefused && !errors.Is(cause, servercore.ErrProtocol) {
 					t.Errorf("cause %q does not wrap ErrProtocol", cause)
 				}
-				c.SetReadDeadline(time.Now().Add(waitLong))
+				c.SetReadDeadline(time.Now().Add(testkit.WaitLong))
 				if n, err := io.Copy(io.Discard, c); err != nil || n != 0 {
 					t.Errorf("after the bad packet: read %d bytes, %v; want the server to close", n, err)
 				}
