@@ -24,11 +24,16 @@ var (
 	ErrProtocol = errors.New("servercore: protocol error")
 	// ErrSendQueueFull is the disconnect cause, and the error of the Send
 	// that caused it, when a session's unsent bytes would exceed its
-	// send-queue limit: the peer does not read fast enough.
+	// send-queue limit, or its oldest unsent byte is older than
+	// Config.SendQueueMaxAge: the peer does not read fast enough.
 	ErrSendQueueFull = errors.New("servercore: send queue limit exceeded")
 	// ErrIdleTimeout is the disconnect cause when no byte was received for
 	// the configured idle timeout.
 	ErrIdleTimeout = errors.New("servercore: idle timeout")
+	// ErrPacketTimeout is the disconnect cause when a packet begun was not
+	// complete within Config.PacketTimeout: a peer that trickles it, or
+	// speaks another protocol (an HTTP request read as a packet header).
+	ErrPacketTimeout = errors.New("servercore: packet not completed in time")
 	// ErrRecvOverflow is the disconnect cause when a raw handler's OnRecv
 	// returns a count outside the bytes it was given, or leaves the receive
 	// buffer full without consuming anything.

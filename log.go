@@ -77,7 +77,7 @@ func (l *rareLog) refused(addr net.Addr, limit int) {
 func (l *rareLog) disconnected(s *Session, cause error) {
 	kind, msg := -1, ""
 	switch {
-	case errors.Is(cause, ErrProtocol):
+	case errors.Is(cause, ErrProtocol), errors.Is(cause, ErrPacketTimeout):
 		kind, msg = logProtocol, "servercore: session cut for a protocol error"
 	case errors.Is(cause, ErrSendQueueFull):
 		kind, msg = logSlowReader, "servercore: session cut for reading too slowly"

@@ -13,6 +13,7 @@ const (
 	DefaultSendQueueLimit = 1 << 20
 	DefaultRecvBufferSize = 4096
 	DefaultIdleTimeout    = 60 * time.Second
+	DefaultPacketTimeout  = 10 * time.Second
 )
 
 // Config configures a Service. Exactly one of NewSession and NewPacketSession
@@ -58,6 +59,18 @@ type Config struct {
 	// checked every eighth of the timeout, so a session may live up to 1.25
 	// times as long.
 	IdleTimeout time.Duration
+	// PacketTimeout is how long a packet begun may take to arrive whole
+	// (default DefaultPacketTimeout; negative disables it). A peer that
+	// trickles a packet, or speaks another protocol to the game port, is
+	// cut with ErrPacketTimeout; each byte still resets the idle timeout.
+	PacketTimeout time.Duration
+	// SendQueueMaxAge, when positive, cuts a session whose oldest unsent
+	// byte has waited longer than this, with ErrSendQueueFull: a player
+	// that stopped reading at game rates is dropped instead of being sent
+	// stale state until the byte limit fills. Zero (the default) disables
+	// it. Both timeouts are checked like IdleTimeout, every eighth of the
+	// shortest, so a session may live up to 1.25 times as long.
+	SendQueueMaxAge time.Duration
 	// RecvBufferSize is the starting size of each session's receive buffer
 	// (default DefaultRecvBufferSize). It grows as packets need, up to
 	// MaxPacketSize plus this size.
@@ -96,6 +109,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
+	if c.PacketTimeout == 0 {
+		c.PacketTimeout = DefaultPacketTimeout
+	}
 	if c.RecvBufferSize == 0 {
 		c.RecvBufferSize = DefaultRecvBufferSize
 	}
@@ -108,6 +124,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("servercore: SendQueueLimit %d is negative", c.SendQueueLimit)
 	case c.RecvBufferSize < 0:
 		return c, fmt.Errorf("servercore: RecvBufferSize %d is negative", c.RecvBufferSize)
+	case c.SendQueueMaxAge < 0:
+		return c, fmt.Errorf("servercore: SendQueueMaxAge %v is negative", c.SendQueueMaxAge)
 	case c.SendInterval < 0:
 		return c, fmt.Errorf("servercore: SendInterval %v is negative", c.SendInterval)
 	case c.IOThreads < 0:

@@ -163,8 +163,8 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.ln = ln
 	}
 	svc.started = true
-	if svc.cfg.IdleTimeout > 0 {
-		svc.background.Go(svc.checkIdle)
+	if svc.cfg.IdleTimeout > 0 || svc.cfg.PacketTimeout > 0 || svc.cfg.SendQueueMaxAge > 0 {
+		svc.background.Go(svc.checkTimeouts)
 	}
 	if svc.held != nil {
 		svc.background.Go(func() { svc.held.tick(svc.drained, svc.cfg.SendInterval) })

@@ -61,8 +61,11 @@ type Session struct {
 	// registered); changed only under mu, read anywhere.
 	state    atomic.Uint32
 	lastRecv atomic.Uint32 // the service's clock tick at the last receive
-	out      *sendState    // while there is something to send
-	ctl      *control      // while a client connects, and from Disconnect on
+	// partialSince stamps the start of the message the receive buffer
+	// holds part of, for Config.PacketTimeout (see timeouts.go).
+	partialSince atomic.Uint32
+	out          *sendState // while there is something to send
+	ctl          *control   // while a client connects, and from Disconnect on
 }
 
 // sendingFlag is the bit of Session.state that says a send is registered.

@@ -122,6 +122,9 @@ func (s *Session) deliverBuffered() error {
 func (s *Session) deliver(data []byte) (int, error) {
 	defer s.recoverHandler(callbackRecv)
 	n, msgs, need, err := s.svc.framing.deliver(s, data)
+	if s.svc.cfg.PacketTimeout > 0 {
+		s.stampPartial(n, len(data))
+	}
 	if msgs > 0 {
 		s.svc.traffic.of(s.id).packetsIn.Add(uint64(msgs))
 	}

@@ -24,6 +24,18 @@ type sendState struct {
 	gathered [][]byte      // the pieces of that write
 	iov      [][]byte      // what is left of gathered to write
 	left     int           // bytes of the write in flight not yet written
+	// queuedAt and inflightAt stamp (see timeouts.go) when the oldest of
+	// queue and of inflight was queued, for Config.SendQueueMaxAge.
+	queuedAt, inflightAt uint32
+}
+
+// oldestUnsent is the stamp of the oldest byte not yet written, or 0;
+// under the session's mu.
+func (o *sendState) oldestUnsent() uint32 {
+	if o.inflightAt != 0 {
+		return o.inflightAt
+	}
+	return o.queuedAt
 }
 
 var sendStatePool = sync.Pool{New: func() any { return new(sendState) }}
@@ -36,6 +48,7 @@ func (o *sendState) drop() {
 		o.queue[i] = nil
 	}
 	o.queue, o.queued = o.queue[:0], 0
+	o.queuedAt, o.inflightAt = 0, 0
 	sendStatePool.Put(o)
 }
 
@@ -94,6 +107,9 @@ func (s *Session) sendRetained(b *SendBuffer) error {
 	if s.out == nil {
 		s.out = sendStatePool.Get().(*sendState)
 		s.out.ev = port.Event{Type: port.Send, Owner: (*sessionOwner)(s)}
+	}
+	if len(s.out.queue) == 0 && s.svc.cfg.SendQueueMaxAge > 0 {
+		s.out.queuedAt = s.svc.stamp()
 	}
 	s.out.queue = append(s.out.queue, b)
 	s.out.queued += n
@@ -158,6 +174,7 @@ func (s *Session) gather() [][]byte {
 		return o.iov
 	}
 	o.inflight, o.queue = o.queue, o.inflight[:0]
+	o.inflightAt, o.queuedAt = o.queuedAt, 0
 	s.mu.Unlock()
 	g := s.svc.framing.appendWrite(o.gathered[:0], o)
 	for _, p := range g {
@@ -205,6 +222,7 @@ func (s *Session) processSend(ev *port.Event) {
 	var closeEv *port.Event
 	s.mu.Lock()
 	o.queued -= written
+	o.inflightAt = 0
 	more := len(o.queue) > 0 && s.writable()
 	s.setSending(more)
 	if more {

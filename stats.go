@@ -34,6 +34,7 @@ type DisconnectCounts struct {
 	SendQueueFull uint64 // ErrSendQueueFull: a peer that does not read fast enough
 	SendTimeout   uint64 // ErrSendTimeout: cut before its last sends were written
 	IdleTimeout   uint64 // ErrIdleTimeout
+	PacketTimeout uint64 // ErrPacketTimeout
 	RecvOverflow  uint64 // ErrRecvOverflow
 	Panic         uint64 // ErrHandlerPanic
 	ServiceClosed uint64 // ErrServiceClosed: ended by Stop
@@ -50,7 +51,7 @@ type disconnectCounts [len(disconnectCauses) + 1]atomic.Uint64
 // first.
 var disconnectCauses = [...]error{
 	ErrHandlerPanic, ErrSendTimeout, ErrProtocol, ErrSendQueueFull, ErrIdleTimeout,
-	ErrRecvOverflow, ErrPeerClosed, ErrServiceClosed, ErrDisconnected,
+	ErrPacketTimeout, ErrRecvOverflow, ErrPeerClosed, ErrServiceClosed, ErrDisconnected,
 }
 
 func (d *disconnectCounts) count(cause error) {
@@ -66,7 +67,7 @@ func (d *disconnectCounts) count(cause error) {
 func (d *disconnectCounts) addTo(c *DisconnectCounts) {
 	for i, p := range []*uint64{
 		&c.Panic, &c.SendTimeout, &c.Protocol, &c.SendQueueFull, &c.IdleTimeout,
-		&c.RecvOverflow, &c.PeerClosed, &c.ServiceClosed, &c.Local, &c.Other,
+		&c.PacketTimeout, &c.RecvOverflow, &c.PeerClosed, &c.ServiceClosed, &c.Local, &c.Other,
 	} {
 		*p += d[i].Load()
 	}
