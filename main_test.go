@@ -1,19 +1,10 @@
 package servercore
 
 import (
-	"flag"
-	"log/slog"
 	"os"
 	"testing"
+
+	"servercore/internal/testkit"
 )
 
-// TestMain keeps the services' default logging (slog.Default) out of the
-// test output unless -v asks for it: many tests make protocol errors and
-// refusals on purpose.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if !testing.Verbose() {
-		slog.SetDefault(slog.New(slog.DiscardHandler))
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }

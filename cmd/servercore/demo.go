@@ -125,7 +125,7 @@ func (p *demoPhase) run(ctx context.Context, o demoOptions, stdout io.Writer, li
 	if live {
 		fmt.Fprintf(stdout, "\r%70s\r", "") // clear the progress line
 	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), defaultStopTimeout)
 	defer cancel()
 	if stopErr := svc.Stop(stopCtx); stopErr != nil && err == nil {
 		err = fmt.Errorf("stop server: %w", stopErr)

@@ -11,15 +11,23 @@ import (
 	"servercore"
 )
 
-// stopTimeout bounds a graceful stop: Service.Stop drains every session.
-const stopTimeout = 10 * time.Second
+// defaultStopTimeout bounds a graceful stop (--stop-timeout): Service.Stop
+// writes what every session queued, then cuts what is left.
+const defaultStopTimeout = 10 * time.Second
+
+// defaultStatsInterval is how often serve logs a summary line when stdout
+// is not a terminal (--stats-interval).
+const defaultStatsInterval = 10 * time.Second
 
 const serveUsage = `usage: servercore serve --listen ADDR --app echo|broadcast [flags]
 
 Runs a packet server. Once it accepts connections it prints
   listening on HOST:PORT (backend NAME)
 on stdout (with --listen HOST:0 the port is the free one picked). It stops
-gracefully on SIGINT or SIGTERM and exits 0.
+gracefully on SIGINT or SIGTERM: every session writes what it has queued,
+for up to --stop-timeout, and it exits 0. Protocol errors, refusals,
+slow readers cut and handler panics are logged on stderr (at most one line
+a second of each), and a summary line every --stats-interval.
 
   echo       sends every packet back unchanged (same id, same payload)
   broadcast  sends every packet to every connected session, the sender included
@@ -35,6 +43,10 @@ type serveOptions struct {
 	sendQueueLimit int
 	idleTimeout    time.Duration
 	sendInterval   time.Duration
+	packetTimeout  time.Duration
+	sendQueueAge   time.Duration
+	stopTimeout    time.Duration
+	statsInterval  time.Duration
 }
 
 // config is the library configuration of the server.
@@ -48,6 +60,8 @@ func (o serveOptions) config(logger *slog.Logger) servercore.Config {
 		SendQueueLimit:   o.sendQueueLimit,
 		IdleTimeout:      o.idleTimeout,
 		SendInterval:     o.sendInterval,
+		PacketTimeout:    o.packetTimeout,
+		SendQueueMaxAge:  o.sendQueueAge,
 		Logger:           logger,
 	}
 }
@@ -67,8 +81,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "listening on %s (backend %s)\n", svc.Addr(), svc.Backend())
 
+	interval := opts.statsInterval
+	if interval == 0 && !isTerminal(stdout) {
+		interval = defaultStatsInterval
+	}
+	if interval > 0 {
+		go logStats(ctx, svc, interval, stderr)
+	}
 	<-ctx.Done()
-	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), opts.stopTimeout)
 	defer cancel()
 	if err := svc.Stop(stopCtx); err != nil {
 		fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
@@ -93,6 +114,10 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	fs.IntVar(&o.sendQueueLimit, "send-queue-limit", 0, "unsent `BYTES` a session may queue before it is disconnected (0: the library default, 1 MiB)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "disconnect a session that sent nothing for this `DURATION` (0: the library default, 60s; negative: never)")
 	fs.DurationVar(&o.sendInterval, "send-interval", 0, "write each session's queued packets at most once per `DURATION`, for fuller writes at that much added latency (0: at once)")
+	fs.DurationVar(&o.packetTimeout, "packet-timeout", 0, "disconnect a session whose packet begun is not whole within this `DURATION` (0: the library default, 10s; negative: never)")
+	fs.DurationVar(&o.sendQueueAge, "send-queue-max-age", 0, "disconnect a session whose oldest unsent byte waited longer than this `DURATION` (0: never)")
+	fs.DurationVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "on SIGINT or SIGTERM, let sessions write what they queued for up to this `DURATION`, then cut them")
+	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "log a summary line every `DURATION` (0: every 10s when stdout is not a terminal, else never; negative: never)")
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
 		return o, code
 	}
@@ -112,6 +137,10 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 		return o, usageError(stderr, "serve", "--send-queue-limit must not be negative")
 	case o.sendInterval < 0:
 		return o, usageError(stderr, "serve", "--send-interval must not be negative")
+	case o.sendQueueAge < 0:
+		return o, usageError(stderr, "serve", "--send-queue-max-age must not be negative")
+	case o.stopTimeout <= 0:
+		return o, usageError(stderr, "serve", "--stop-timeout must be positive")
 	}
 	return o, keepGoing
 }
@@ -119,15 +148,58 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 // startServer makes and starts a server; once it returns, the server accepts
 // on svc.Addr(). A nil logger discards the library's log.
 func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*servercore.Service, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if o.stopTimeout <= 0 {
+		o.stopTimeout = defaultStopTimeout
+	}
 	svc, err := servercore.NewServerService(o.listen, o.config(logger))
 	if err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	if err := svc.Start(ctx); err != nil {
-		stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		stopCtx, cancel := context.WithTimeout(context.Background(), o.stopTimeout)
 		defer cancel()
 		_ = svc.Stop(stopCtx) // releases the engine; the start error is the news
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	return svc, nil
+}
+
+// logStats writes a summary line of svc's counters to w every interval
+// until ctx ends.
+func logStats(ctx context.Context, svc *servercore.Service, interval time.Duration, w io.Writer) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fmt.Fprintf(w, "%s serve: %s\n", programName, statsLine(svc.Stats()))
+		}
+	}
+}
+
+// statsLine is the one-line summary of st: sessions, traffic, and the
+// disconnect causes that occurred.
+func statsLine(st servercore.Stats) string {
+	line := fmt.Sprintf("sessions %d, accepted %d, refused %d, packets in %d out %d, bytes in %d out %d",
+		st.Sessions, st.Accepted, st.Refused, st.PacketsIn, st.PacketsOut, st.BytesIn, st.BytesOut)
+	d := st.Disconnects
+	for _, c := range []struct {
+		name string
+		n    uint64
+	}{
+		{"peer closed", d.PeerClosed}, {"protocol", d.Protocol}, {"packet timeout", d.PacketTimeout},
+		{"slow reader", d.SendQueueFull}, {"send timeout", d.SendTimeout}, {"idle", d.IdleTimeout},
+		{"overflow", d.RecvOverflow}, {"panic", d.Panic}, {"stopped", d.ServiceClosed},
+		{"local", d.Local}, {"other", d.Other},
+	} {
+		if c.n > 0 {
+			line += fmt.Sprintf(", %s %d", c.name, c.n)
+		}
+	}
+	return line
 }

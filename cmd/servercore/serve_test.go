@@ -137,3 +137,48 @@ func TestServeBinarySIGTERM(t *testing.T) {
 		t.Errorf("serve after SIGTERM: %v, want exit 0", err)
 	}
 }
+
+// TestServeStatsInterval: serve logs a summary line on stderr every
+// --stats-interval, with the sessions and the causes of their ends.
+func TestServeStatsInterval(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	errR, errW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", "echo", "--stats-interval", "20ms", "--packet-timeout", "50ms"}, pw, errW)
+		pw.Close()
+		errW.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("serve printed nothing (exit %d)", <-done)
+	}
+	addr := checkListening(t, lines.Text())
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain whatever follows
+	expectEcho(t, addr)
+	// A half packet: cut by the packet deadline, logged and counted.
+	a, _ := net.ResolveTCPAddr("tcp", addr)
+	half := testkit.Dial(t, a)
+	half.MustWrite([]byte{100, 0})
+
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(errR)
+		logged, sent := false, false
+		for sc.Scan() {
+			logged = logged || strings.Contains(sc.Text(), "packet not completed in time")
+			if logged && !sent && strings.Contains(sc.Text(), "packet timeout 1") {
+				found <- sc.Text()
+				sent = true
+			}
+		}
+	}()
+	line := testkit.Recv(t, found, testTimeout, "the cut logged, then a summary line counting it")
+	t.Logf("summary: %s", line)
+	cancel()
+	if code := testkit.Recv(t, done, testTimeout, "serve to stop"); code != exitOK {
+		t.Errorf("serve exited %d, want 0", code)
+	}
+}

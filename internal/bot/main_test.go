@@ -1,0 +1,10 @@
+package bot
+
+import (
+	"os"
+	"testing"
+
+	"servercore/internal/testkit"
+)
+
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
