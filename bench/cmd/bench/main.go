@@ -10,9 +10,12 @@
 //	go -C bench run ./cmd/bench --quick       # the same, from the repository root
 //
 // It builds the peer servers and the load generator, checks that every peer
-// answers both apps correctly (a peer that does not is reported and not
-// timed), then runs every scenario with the servers interleaved (A B C D,
-// A B C D, ...) for several rounds. Each run starts the server, checks the
+// answers every app it serves correctly (a peer that does not is reported
+// and not timed), then runs every scenario with the servers interleaved
+// (A B C D, A B C D, ...) for several rounds. The typed echo, an app only
+// the servercore peer serves, runs on the servercore columns alone, its
+// rounds interleaved with those of its raw echo twin, and is reported as a
+// ratio to that twin, server by server. Each run starts the server, checks the
 // app it serves, runs the load generator in a process of its own (which
 // samples the server's CPU time and RSS from /proc at the edges of the
 // measured window), and stops the server.
@@ -60,7 +63,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "report folder (default results/<timestamp> in the bench module)")
 	flag.StringVar(&o.peers, "peers", "", "comma-separated servers to compare, baseline first (default servercore,servercore-uring,netstd,gnet,nbio; servercore-<backend> is servercore on that engine, options -threads<N> and -tick<DUR> set Config.IOThreads and SendInterval)")
 	flag.StringVar(&o.backend, "backend", "std", "engine of the baseline servercore column: std, uring or auto")
-	flag.StringVar(&o.only, "only", "", "run only the scenarios whose id matches this regular expression")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose id matches this regular expression (and the raw twin of a typed one)")
 	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up before each measured window (default 1s, or 0.5s with --quick)")
 	flag.DurationVar(&o.window, "window", 0, "measured window (default 3s, or 1.5s with --quick)")
 	flag.BoolVar(&o.publish, "publish", false, "also write ../BENCHMARKS.md and the charts into charts/")
@@ -102,11 +105,12 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		scenarios = slices.DeleteFunc(scenarios, func(sc scenario) bool { return !re.MatchString(sc.ID) })
+		all := scenarios
+		scenarios = withTwins(slices.DeleteFunc(slices.Clone(all), func(sc scenario) bool { return !re.MatchString(sc.ID) }), all)
 	}
 	if o.list {
 		for _, sc := range scenarios {
-			fmt.Printf("%-22s %s\n", sc.ID, sc.Title)
+			fmt.Printf("%-24s %s\n", sc.ID, sc.Title)
 		}
 		return nil
 	}
@@ -116,6 +120,27 @@ func run(o options) error {
 	peers, err := selectPeers(o.peers, o.backend)
 	if err != nil {
 		return err
+	}
+	// A scenario of an app only some peers serve runs on those alone, and
+	// says which; one that none of the selected peers serves is dropped.
+	var served []scenario
+	for _, sc := range scenarios {
+		if sc.Bin != "" {
+			sc.Peers = nil
+			for _, p := range peers {
+				if sc.runsOn(p) {
+					sc.Peers = append(sc.Peers, p.Name)
+				}
+			}
+			if len(sc.Peers) == 0 {
+				progress("skipping %s: none of the selected peers serves its app %q", sc.ID, sc.App)
+				continue
+			}
+		}
+		served = append(served, sc)
+	}
+	if scenarios = served; len(scenarios) == 0 {
+		return errors.New("none of the selected peers serves the selected scenarios")
 	}
 	modDir, err := benchModuleDir()
 	if err != nil {
@@ -185,37 +210,50 @@ func run(o options) error {
 		return os.WriteFile(filepath.Join(o.out, "results.json"), b, 0o644)
 	}
 
-	// Correctness of both apps, before anything is timed.
+	// Correctness of every app a peer serves, before anything is timed.
 	var timed []peerDef
 	for _, p := range peers {
-		if err := preflight(ctx, binDir, p, logf); err != nil {
+		apps := peerApps(p)
+		if err := preflight(ctx, binDir, p, apps, logf); err != nil {
 			progress("%s FAILED the correctness check: %v", p.Name, err)
 			rep.Preflight[p.Name] = err.Error()
 			continue
 		}
-		progress("%s passed the correctness check (echo and broadcast)", p.Name)
+		progress("%s passed the correctness check (%s)", p.Name, strings.Join(apps, ", "))
 		timed = append(timed, p)
 	}
 
-	total := len(scenarios) * o.rounds * len(timed)
+	total := 0
+	for _, sc := range scenarios {
+		for _, p := range timed {
+			if sc.runsOn(p) {
+				total += o.rounds
+			}
+		}
+	}
 	n := 0
 	stopNotes := map[string]bool{}
-	for _, sc := range scenarios {
+	for _, group := range rounds(scenarios) {
 		for round := 1; round <= o.rounds; round++ {
-			for _, p := range timed {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				n++
-				r, note := runOne(ctx, binDir, sc, p, round, logf)
-				if note != "" && !stopNotes[note] {
-					stopNotes[note] = true
-					rep.Notes = append(rep.Notes, "Seen during the run: "+note)
-				}
-				rep.Runs = append(rep.Runs, r)
-				progress("[%d/%d] %s round %d %s: %s", n, total, sc.ID, round, p.Name, describe(sc, r))
-				if err := save(); err != nil {
-					return err
+			for _, sc := range group {
+				for _, p := range timed {
+					if !sc.runsOn(p) {
+						continue
+					}
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					n++
+					r, note := runOne(ctx, binDir, sc, p, round, logf)
+					if note != "" && !stopNotes[note] {
+						stopNotes[note] = true
+						rep.Notes = append(rep.Notes, "Seen during the run: "+note)
+					}
+					rep.Runs = append(rep.Runs, r)
+					progress("[%d/%d] %s round %d %s: %s", n, total, sc.ID, round, p.Name, describe(sc, r))
+					if err := save(); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -265,6 +303,7 @@ func render(o options) error {
 	for i, sc := range rep.Scenarios {
 		for _, cur := range plan(false, 0, 0) {
 			if cur.ID == sc.ID {
+				cur.Peers = sc.Peers // the peers that ran it then
 				rep.Scenarios[i] = cur.Scenario
 			}
 		}
@@ -385,15 +424,30 @@ func progress(format string, args ...any) {
 func check(ctx context.Context, app, addr string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if app == "broadcast" {
+	switch app {
+	case "broadcast":
 		return load.CheckBroadcastServer(ctx, addr)
+	case "typed":
+		return load.CheckTypedEchoServer(ctx, addr)
 	}
 	return load.CheckEchoServer(ctx, addr)
 }
 
-// preflight checks both apps of a peer.
-func preflight(ctx context.Context, binDir string, p peerDef, log *os.File) error {
-	for _, app := range []string{"echo", "broadcast"} {
+// peerApps are the apps p serves: echo and broadcast, and those of the
+// plan's scenarios that only p's binary runs.
+func peerApps(p peerDef) []string {
+	apps := []string{"echo", "broadcast"}
+	for _, sc := range plan(false, 0, 0) {
+		if sc.runsOn(p) && !slices.Contains(apps, sc.App) {
+			apps = append(apps, sc.App)
+		}
+	}
+	return apps
+}
+
+// preflight checks the apps of a peer.
+func preflight(ctx context.Context, binDir string, p peerDef, apps []string, log *os.File) error {
+	for _, app := range apps {
 		s, err := startServer(binDir, p, app, log)
 		if err != nil {
 			return err
@@ -555,8 +609,8 @@ const benchmarksIntro = `# servercore benchmarks
 servercore measured side by side with the Go networking libraries people use
 today, on this project's machine, with one command:
 
-    cd bench && go run ./cmd/bench            # full run: 16 scenarios × 5 servers × 3 rounds, about 22 minutes
-    cd bench && go run ./cmd/bench --quick    # 6 scenarios, 1 round, about 90 s, for development
+    cd bench && go run ./cmd/bench            # full run: 17 scenarios × 5 servers × 3 rounds, about 23 minutes
+    cd bench && go run ./cmd/bench --quick    # 8 scenarios, 1 round, about 100 s, for development
     go -C bench run ./cmd/bench --quick       # the same from the repository root
 
 Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers servercore,netstd` (any subset, baseline first; `servercore-<engine>` for another engine, `servercore-<engine>-threads1-tick20ms` with Config.IOThreads 1 and SendInterval 20 ms), " +
@@ -571,7 +625,10 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
   - servercore: a PacketHandler; echo is ` + "`Session.SendPacket`" + `, broadcast is one
     ` + "`NewPacket`" + ` + ` + "`Service.Broadcast`" + ` + ` + "`Release`" + `. Two columns: the
     portable engine (servercore, ` + "`--backend std`" + `, the baseline of every ratio)
-    and the io_uring engine (servercore-uring, ` + "`--backend uring`" + `).
+    and the io_uring engine (servercore-uring, ` + "`--backend uring`" + `). It alone also
+    serves the typed echo (examples/typedecho: each C_Echo decoded and answered
+    with an S_Echo through the generated code), measured against the same
+    column's raw echo of the same load, their rounds interleaved.
   - netstd: a goroutine per connection on package net, bufio + io.ReadFull; echo
     flushes its bufio.Writer when the reader has nothing buffered; broadcast is
     the chat-hub shape (a mutex-protected set of clients, each with a channel
@@ -588,7 +645,10 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
   ports. Echo keeps P packets in flight per connection and answers every
   packet with the next, all the replies to one read in one write; every packet
   carries its connection, sequence number and a pattern derived from both, and
-  every byte that comes back is checked. Broadcast paces sends evenly, and
+  every byte that comes back is checked. The typed echo sends the same
+  packets wrapped as C_Echo messages (` + "`0x0a <uvarint length> <packet>`" + `,
+  encoded by hand, the whole packet as long as the raw echo's) and checks
+  every byte of the S_Echo that comes back. Broadcast paces sends evenly, and
   every receiver checks every sender's order and that nothing is missing.
   No allocation per packet; latencies go to lock-free log-linear histograms.
   It was measured against ` + "`servercore stress`" + ` (the library's own client) by

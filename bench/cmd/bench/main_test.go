@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestSelectPeers(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	full := plan(false, time.Second, 3*time.Second)
-	if len(full) != 16 {
+	if len(full) != 17 {
 		t.Fatalf("full plan has %d scenarios", len(full))
 	}
 	quick := plan(true, time.Second, time.Second)
@@ -45,6 +46,63 @@ func TestPlan(t *testing.T) {
 		ids[sc.ID] = true
 		if len(sc.loadArgs("127.0.0.1:1", 1)) == 0 || len(sc.Metrics) == 0 {
 			t.Errorf("%s: no arguments or metrics", sc.ID)
+		}
+	}
+}
+
+// The typed echo runs on servercore peers only, next to its raw twin: in
+// the quick plan, with the twin added when --only selects the typed one
+// alone, and in one group of rounds with it.
+func TestTypedEchoPlan(t *testing.T) {
+	const typed, twin = "typed-echo-64B-c100-p16", "echo-64B-c100-p16"
+	full := plan(false, time.Second, 3*time.Second)
+	ids := func(scs []scenario) []string {
+		var out []string
+		for _, sc := range scs {
+			out = append(out, sc.ID)
+		}
+		return out
+	}
+	quick := ids(plan(true, time.Second, time.Second))
+	if !slices.Contains(quick, typed) || !slices.Contains(quick, twin) {
+		t.Fatalf("quick plan %v lacks %s or %s", quick, typed, twin)
+	}
+	i := slices.IndexFunc(full, func(sc scenario) bool { return sc.ID == typed })
+	sc := full[i]
+	if sc.Twin != twin || sc.App != "typed" {
+		t.Fatalf("%+v", sc)
+	}
+	if args := strings.Join(sc.loadArgs("127.0.0.1:1", 1), " "); !strings.Contains(args, "--mode typed-echo") || !strings.Contains(args, "--inflight 16") {
+		t.Errorf("load arguments %q", args)
+	}
+	peers, _ := selectPeers("servercore,netstd,servercore-uring-tick5ms,gnet", "std")
+	var runs []string
+	for _, p := range peers {
+		if sc.runsOn(p) {
+			runs = append(runs, p.Name)
+		}
+		if apps := peerApps(p); slices.Contains(apps, "typed") != (p.Bin == "servercore") {
+			t.Errorf("%s checks the apps %v", p.Name, apps)
+		}
+	}
+	if strings.Join(runs, ",") != "servercore,servercore-uring-tick5ms" {
+		t.Errorf("typed echo runs on %v", runs)
+	}
+
+	only := withTwins([]scenario{sc}, full)
+	if got := strings.Join(ids(only), ","); got != twin+","+typed {
+		t.Errorf("--only %s runs %s", typed, got)
+	}
+	if got := ids(withTwins(slices.Clone(full), full)); !slices.Equal(got, ids(full)) {
+		t.Errorf("the full plan changed: %v", got)
+	}
+	for _, g := range rounds(full) {
+		if slices.ContainsFunc(g, func(s scenario) bool { return s.ID == typed }) {
+			if strings.Join(ids(g), ",") != twin+","+typed {
+				t.Errorf("typed echo measured in the group %v", ids(g))
+			}
+		} else if len(g) != 1 {
+			t.Errorf("group %v", ids(g))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"servercore/bench/internal/report"
@@ -31,7 +32,8 @@ var defaultPeers = []peerDef{
 type scenario struct {
 	report.Scenario
 	Kind     string // "echo", "broadcast", "idle"
-	App      string // the server's --app
+	App      string // the server's --app: "echo", "broadcast" or "typed"
+	Bin      string // when set, only the peers built from servers/<Bin> serve App and run it
 	Conns    int
 	Inflight int
 	Size     int
@@ -70,7 +72,7 @@ var (
 // windows.
 func plan(quick bool, warmup, window time.Duration) []scenario {
 	var out []scenario
-	quickEcho := map[string]bool{"echo-64B-c100-p1": true, "echo-64B-c1000-p16": true, "echo-1KiB-c1000-p16": true}
+	quickEcho := map[string]bool{"echo-64B-c100-p1": true, "echo-64B-c100-p16": true, "echo-64B-c1000-p16": true, "echo-1KiB-c1000-p16": true}
 	for _, size := range []int{64, 1024} {
 		for _, conns := range []int{100, 1000, 5000} {
 			for _, inflight := range []int{1, 16} {
@@ -92,6 +94,33 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 				})
 			}
 		}
+	}
+	// The typed echo weighs the generated code (decode the C_Echo, encode
+	// and send the S_Echo) against the raw echo of the same load on the
+	// same server in the same run, the figure that holds on a noisy
+	// machine. Only the servercore peer serves it: the others have no
+	// typed messages to compare.
+	for _, t := range []struct {
+		size, conns, inflight int
+		quick                 bool
+	}{{64, 100, 16, true}} {
+		twin := fmt.Sprintf("echo-%dB-c%d-p%d", t.size, t.conns, t.inflight)
+		out = append(out, scenario{
+			Scenario: report.Scenario{
+				ID:    "typed-" + twin,
+				Title: fmt.Sprintf("Typed echo %d B, %d connections, %d in flight", t.size, t.conns, t.inflight),
+				Desc: fmt.Sprintf("The load of %s, each packet a C_Echo (id 1000, examples/typedecho/echopb) "+
+					"whose bytes field carries a self-checking packet, %d bytes in all like the raw echo's; "+
+					"the server decodes it and answers an S_Echo of the same bytes through the generated code "+
+					"(examples/typedecho), and every byte of the answer is verified. servercore peers only; "+
+					"the ratio to the same server's raw echo is the cost of the typed messages.", twin, t.size),
+				Metrics:  echoMetrics,
+				Twin:     twin,
+				TwinName: "raw echo",
+			},
+			Kind: "echo", App: "typed", Bin: "servercore", Conns: t.conns, Inflight: t.inflight, Size: t.size,
+			Quick: t.quick,
+		})
 	}
 	// Rooms of 100 and 1000 at a light load, where a delivery costs what
 	// waking its receiver costs, and the room of 1000 at 2 packets/s per
@@ -149,10 +178,56 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 	return sel
 }
 
+// runsOn reports whether peer p runs sc.
+func (sc scenario) runsOn(p peerDef) bool { return sc.Bin == "" || sc.Bin == p.Bin }
+
+// withTwins returns sel with the twin of every scenario in it that has one
+// added from all, just before the first scenario that needs it, so that a
+// ratio to the twin is always measured in the same run.
+func withTwins(sel, all []scenario) []scenario {
+	var out []scenario
+	have := func(id string) bool {
+		return slices.ContainsFunc(sel, func(s scenario) bool { return s.ID == id }) ||
+			slices.ContainsFunc(out, func(s scenario) bool { return s.ID == id })
+	}
+	for _, sc := range sel {
+		if sc.Twin != "" && !have(sc.Twin) {
+			if i := slices.IndexFunc(all, func(s scenario) bool { return s.ID == sc.Twin }); i >= 0 {
+				out = append(out, all[i])
+			}
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// rounds groups the scenarios that are measured round by round together: a
+// scenario and its twin, so that their rounds interleave (twin, scenario,
+// twin, scenario, ...) and the ratio between them compares runs close in
+// time; every other scenario is a group of its own.
+func rounds(scs []scenario) [][]scenario {
+	var groups [][]scenario
+	at := map[string]int{} // scenario id -> its group
+	for _, sc := range scs {
+		if g, ok := at[sc.Twin]; ok && sc.Twin != "" {
+			groups[g] = append(groups[g], sc)
+			at[sc.ID] = g
+			continue
+		}
+		at[sc.ID] = len(groups)
+		groups = append(groups, []scenario{sc})
+	}
+	return groups
+}
+
 // loadArgs are the load generator's arguments for sc.
 func (sc scenario) loadArgs(target string, pid int) []string {
+	mode := sc.Kind
+	if sc.App == "typed" {
+		mode = "typed-echo"
+	}
 	args := []string{
-		"--mode", sc.Kind, "--target", target, "--conns", fmt.Sprint(sc.Conns),
+		"--mode", mode, "--target", target, "--conns", fmt.Sprint(sc.Conns),
 		"--size", fmt.Sprint(sc.Size), "--warmup", sc.Warmup.String(), "--duration", sc.Window.String(),
 		"--server-pid", fmt.Sprint(pid),
 	}

@@ -5,8 +5,9 @@
 //	        --warmup 1s --duration 3s --server-pid 1234
 //
 // It prints one JSON object (load.Result) on stdout. Modes: echo,
-// broadcast, idle, check-echo, check-broadcast (the correctness checks; the
-// exit code tells).
+// typed-echo (the echo load in C_Echo/S_Echo messages, for the servercore
+// peer's typed app), broadcast, idle, check-echo, check-typed-echo,
+// check-broadcast (the correctness checks; the exit code tells).
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 
 func main() {
 	var o load.Options
-	flag.StringVar(&o.Mode, "mode", "echo", "echo, broadcast, idle, check-echo or check-broadcast")
+	flag.StringVar(&o.Mode, "mode", "echo", "echo, typed-echo, broadcast, idle, check-echo, check-typed-echo or check-broadcast")
 	flag.StringVar(&o.Target, "target", "127.0.0.1:9000", "server address")
 	flag.IntVar(&o.Conns, "conns", 100, "connections")
 	flag.IntVar(&o.Inflight, "inflight", 1, "echo: packets in flight per connection")
@@ -44,12 +45,16 @@ func main() {
 	switch o.Mode {
 	case "echo":
 		res, err = load.RunEcho(ctx, o)
+	case "typed-echo":
+		res, err = load.RunTypedEcho(ctx, o)
 	case "broadcast":
 		res, err = load.RunBroadcast(ctx, o)
 	case "idle":
 		res, err = load.RunIdle(ctx, o)
 	case "check-echo":
 		err = load.CheckEchoServer(ctx, o.Target)
+	case "check-typed-echo":
+		err = load.CheckTypedEchoServer(ctx, o.Target)
 	case "check-broadcast":
 		err = load.CheckBroadcastServer(ctx, o.Target)
 	default:

@@ -17,6 +17,7 @@ import (
 // packet against the one it sent, and answers each with the next packet,
 // all the replies to one read in one write.
 type echoConn struct {
+	typed    *typedFrame // nil: raw echo packets; else C_Echo out, S_Echo back
 	st       *runState
 	c        *net.TCPConn
 	id       uint32
@@ -35,7 +36,7 @@ func (e *echoConn) run() {
 	// The first window of packets, in one write.
 	t := e.st.now()
 	for k := range e.inflight {
-		putEcho(e.wbuf[k*e.size:(k+1)*e.size], e.id, e.nextSend)
+		e.put(e.wbuf[k*e.size:(k+1)*e.size], e.nextSend)
 		e.sentAt[e.nextSend%uint64(e.inflight)] = t
 		e.nextSend++
 	}
@@ -70,7 +71,7 @@ func (e *echoConn) run() {
 				abort(e.c)
 				return
 			}
-			if err := checkEcho(e.rbuf[off:off+size], e.id, e.nextRecv); err != nil {
+			if err := e.check(e.rbuf[off:off+size], e.nextRecv); err != nil {
 				e.st.fail(&e.st.mismatches, "conn %d: %v", e.id, err)
 			}
 			if phase == phaseMeasure {
@@ -80,7 +81,7 @@ func (e *echoConn) run() {
 			e.nextRecv++
 			off += size
 			if phase != phaseStop {
-				putEcho(e.wbuf[k*e.size:(k+1)*e.size], e.id, e.nextSend+uint64(k))
+				e.put(e.wbuf[k*e.size:(k+1)*e.size], e.nextSend+uint64(k))
 				k++
 			}
 		}
@@ -99,6 +100,23 @@ func (e *echoConn) run() {
 	}
 }
 
+// put writes the packet of sequence seq into pkt, a whole packet.
+func (e *echoConn) put(pkt []byte, seq uint64) {
+	if e.typed != nil {
+		e.typed.put(pkt, e.id, seq)
+		return
+	}
+	putEcho(pkt, e.id, seq)
+}
+
+// check verifies that pkt, a whole packet, is the echo of sequence seq.
+func (e *echoConn) check(pkt []byte, seq uint64) error {
+	if e.typed != nil {
+		return e.typed.check(pkt, e.id, seq)
+	}
+	return checkEcho(pkt, e.id, seq)
+}
+
 func (e *echoConn) connFailed(err error) {
 	if e.st.phase.Load() != phaseStop {
 		e.st.fail(&e.st.connErrs, "conn %d: %v", e.id, err)
@@ -110,6 +128,11 @@ func RunEcho(ctx context.Context, o Options) (*Result, error) {
 	if o.Size < checkpacket.MinSize || o.Size > checkpacket.MaxSize {
 		return nil, fmt.Errorf("echo packet size %d outside %d..%d", o.Size, checkpacket.MinSize, checkpacket.MaxSize)
 	}
+	return runEcho(ctx, o, nil)
+}
+
+// runEcho runs the echo load with raw packets (typed nil) or typed ones.
+func runEcho(ctx context.Context, o Options, typed *typedFrame) (*Result, error) {
 	if o.Inflight < 1 || o.Conns < 1 {
 		return nil, fmt.Errorf("need at least one connection and one packet in flight")
 	}
@@ -127,7 +150,7 @@ func RunEcho(ctx context.Context, o Options) (*Result, error) {
 			continue
 		}
 		e := &echoConn{
-			st: st, c: c, id: uint32(i), size: o.Size, inflight: o.Inflight,
+			st: st, c: c, id: uint32(i), size: o.Size, inflight: o.Inflight, typed: typed,
 			rbuf:   make([]byte, rsize),
 			wbuf:   make([]byte, o.Inflight*o.Size),
 			sentAt: make([]int64, o.Inflight),

@@ -1,5 +1,6 @@
 // Package load is the benchmark's load generator: echo (N connections, P
-// packets in flight each, every byte of every echoed packet verified),
+// packets in flight each, every byte of every echoed packet verified; typed
+// echo is the same load in the typed echo app's protobuf messages),
 // broadcast (N connections in one room, each sending at a fixed rate,
 // receivers checking every sender's order) and idle (N connections that did
 // one round trip and then hold still, for memory per connection).
@@ -22,7 +23,7 @@ import (
 
 // Options configure one run.
 type Options struct {
-	Mode      string        // "echo", "broadcast" or "idle"
+	Mode      string        // "echo", "typed-echo", "broadcast" or "idle"
 	Target    string        // server address host:port
 	Conns     int           // connections
 	Inflight  int           // echo: packets in flight per connection

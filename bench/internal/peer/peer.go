@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -24,20 +26,23 @@ const MaxSessions = 19000
 // Flags are the command-line options every peer takes.
 type Flags struct {
 	Listen     string
-	App        string // "echo" or "broadcast"
+	App        string // "echo", "broadcast" or one of the extra apps the peer passed to Parse
 	CPUProfile string // --cpuprofile: where to write a CPU profile of the run
 }
 
 // Parse registers and parses the common flags; extra flags a peer declares
-// on flag.CommandLine before calling Parse are parsed too.
-func Parse() Flags {
+// on flag.CommandLine before calling Parse are parsed too. Every peer serves
+// echo and broadcast; extraApps are the apps only this peer serves (the
+// servercore peer's typed echo, which needs the library's generated code).
+func Parse(extraApps ...string) Flags {
+	apps := append([]string{"echo", "broadcast"}, extraApps...)
 	var f Flags
 	flag.StringVar(&f.Listen, "listen", "127.0.0.1:0", "address to listen on (host:port; port 0 picks one)")
-	flag.StringVar(&f.App, "app", "echo", "application: echo or broadcast")
+	flag.StringVar(&f.App, "app", "echo", "application: "+strings.Join(apps, ", "))
 	flag.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for diagnosis)")
 	flag.Parse()
-	if f.App != "echo" && f.App != "broadcast" {
-		fmt.Fprintf(os.Stderr, "unknown --app %q (want echo or broadcast)\n", f.App)
+	if !slices.Contains(apps, f.App) {
+		fmt.Fprintf(os.Stderr, "unknown --app %q (want %s)\n", f.App, strings.Join(apps, ", "))
 		os.Exit(2)
 	}
 	RaiseFileLimit()

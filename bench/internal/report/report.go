@@ -29,6 +29,54 @@ type Scenario struct {
 	Title   string   `json:"title"`
 	Desc    string   `json:"desc"`
 	Metrics []Metric `json:"metrics"`
+	// Peers, when set, are the only peers that run the scenario (an app
+	// that only some peers serve); its table and chart show only them.
+	Peers []string `json:"peers,omitempty"`
+	// Twin, when set, is the id of the scenario this one is weighed
+	// against peer by peer: the same load in another app, measured in the
+	// same run. Each ratio metric then gets a column of its own with each
+	// peer's median over that peer's median in Twin.
+	Twin string `json:"twin,omitempty"`
+	// TwinName is what the report calls the twin in short, as "raw echo".
+	TwinName string `json:"twin_name,omitempty"`
+}
+
+// twinLabel names sc's twin in a header: its short name and its id.
+func (sc Scenario) twinLabel() string {
+	if sc.TwinName == "" {
+		return sc.Twin
+	}
+	return sc.TwinName + " (" + sc.Twin + ")"
+}
+
+// peersOf are the peers sc is reported for.
+func (r *Report) peersOf(sc Scenario) []string {
+	if len(sc.Peers) > 0 {
+		return sc.Peers
+	}
+	return r.Peers
+}
+
+// twinCells are the cells of sc's twin, nil if it has none in the report.
+func (r *Report) twinCells(sc Scenario) map[string]*cell {
+	if sc.Twin == "" {
+		return nil
+	}
+	for _, t := range r.Scenarios {
+		if t.ID == sc.Twin {
+			return r.cells(t)
+		}
+	}
+	return nil
+}
+
+// twinMedian is peer p's median of metric key in the twin's cells, 0 if
+// there is none.
+func twinMedian(twin map[string]*cell, p, key string) float64 {
+	if c := twin[p]; c != nil && c.ok > 0 {
+		return c.stats[key].Median
+	}
+	return 0
 }
 
 // Run is one measurement of one peer in one round of one scenario.
@@ -180,10 +228,16 @@ func Ratio(a, b float64) string {
 // Table renders one scenario's Markdown table.
 func (r *Report) Table(sc Scenario) string {
 	cells := r.cells(sc)
+	twin := r.twinCells(sc)
 	var b strings.Builder
 	head := []string{"server"}
 	for _, m := range sc.Metrics {
 		head = append(head, m.Label+unitSuffix(m))
+	}
+	for _, m := range sc.Metrics {
+		if m.Ratio && sc.Twin != "" {
+			head = append(head, m.Label+" vs the same server's "+sc.twinLabel())
+		}
 	}
 	for _, m := range sc.Metrics {
 		if m.Ratio {
@@ -194,7 +248,7 @@ func (r *Report) Table(sc Scenario) string {
 	b.WriteString("| " + strings.Join(head, " | ") + " |\n")
 	b.WriteString("|" + strings.Repeat(" --- |", len(head)) + "\n")
 	base := cells[r.Baseline]
-	for _, p := range r.Peers {
+	for _, p := range r.peersOf(sc) {
 		c := cells[p]
 		row := []string{p}
 		if c.ok == 0 {
@@ -222,6 +276,11 @@ func (r *Report) Table(sc Scenario) string {
 				cellText += " (" + FormatValue(s.Min, m) + "–" + FormatValue(s.Max, m) + ")"
 			}
 			row = append(row, cellText)
+		}
+		for _, m := range sc.Metrics {
+			if m.Ratio && sc.Twin != "" {
+				row = append(row, Ratio(c.stats[m.Key].Median, twinMedian(twin, p, m.Key)))
+			}
 		}
 		for _, m := range sc.Metrics {
 			if !m.Ratio {
@@ -254,7 +313,8 @@ func oneLine(s string) string {
 
 // Summary renders one table over all scenarios: each peer's median of the
 // first ratio metric of each scenario (the server CPU per message), with its
-// ratio to the baseline.
+// ratio to the baseline, or, in a scenario with a twin, to the same peer's
+// figure in the twin.
 func (r *Report) Summary() string {
 	var b strings.Builder
 	b.WriteString("| scenario | " + strings.Join(r.Peers, " | ") + " |\n")
@@ -271,20 +331,32 @@ func (r *Report) Summary() string {
 			continue
 		}
 		cells := r.cells(sc)
+		twin := r.twinCells(sc)
 		var bv float64
 		if base := cells[r.Baseline]; base != nil && base.ok > 0 {
 			bv = base.stats[m.Key].Median
 		}
-		row := []string{fmt.Sprintf("%s — %s%s", sc.Title, m.Label, unitSuffix(*m))}
+		label := fmt.Sprintf("%s — %s%s", sc.Title, m.Label, unitSuffix(*m))
+		if sc.Twin != "" {
+			label += "; in parentheses: vs the same server's " + sc.twinLabel()
+		}
+		row := []string{label}
 		for _, p := range r.Peers {
 			c := cells[p]
+			if !slices.Contains(r.peersOf(sc), p) {
+				row = append(row, "–")
+				continue
+			}
 			if c.ok == 0 {
 				row = append(row, "failed")
 				continue
 			}
 			v := c.stats[m.Key].Median
 			t := FormatValue(v, *m)
-			if p != r.Baseline {
+			switch {
+			case sc.Twin != "":
+				t += " (" + Ratio(v, twinMedian(twin, p, m.Key)) + ")"
+			case p != r.Baseline:
 				t += " (" + Ratio(v, bv) + ")"
 			}
 			row = append(row, t)

@@ -107,3 +107,40 @@ func TestSVGIsWellFormed(t *testing.T) {
 		t.Error("title not escaped or failed peer not shown")
 	}
 }
+
+// A scenario with a twin and its own peers shows only them, with each
+// one's ratio to its own figure in the twin.
+func TestTwin(t *testing.T) {
+	r := sample()
+	r.Scenarios = append(r.Scenarios, Scenario{
+		ID: "typed-x", Title: "Typed x", Metrics: r.Scenarios[0].Metrics,
+		Peers: []string{"servercore", "other"}, Twin: "echo-x", TwinName: "raw echo",
+	})
+	for round := range 3 {
+		r.Runs = append(r.Runs,
+			Run{Scenario: "typed-x", Peer: "servercore", Round: round + 1, Values: map[string]float64{"cpu": 3.6, "pps": 100000}},
+			Run{Scenario: "typed-x", Peer: "other", Round: round + 1, Values: map[string]float64{"cpu": 3, "pps": 1500000}},
+		)
+	}
+	tab := r.Table(r.Scenarios[1])
+	if strings.Contains(tab, "broken") {
+		t.Errorf("a peer that does not run the scenario has a row:\n%s", tab)
+	}
+	// servercore: 3.6 over its echo median 3; other: 3 over 1.5.
+	if !strings.Contains(tab, "server CPU/packet vs the same server's raw echo (echo-x)") ||
+		!strings.Contains(tab, "| servercore | 3.60 (3.60–3.60) | 100k (100k–100k) | ×1.20 | ×0.333 |") ||
+		!strings.Contains(tab, "| other | 3.00 (3.00–3.00) | 1.50M (1.50M–1.50M) | ×2.00 | ×1.00 |") {
+		t.Errorf("table:\n%s", tab)
+	}
+	sum := r.Summary()
+	if !strings.Contains(sum, "| 3.60 (×1.20) | 3.00 (×2.00) | – |") {
+		t.Errorf("summary:\n%s", sum)
+	}
+	svg := r.SVG(r.Scenarios[1])
+	if strings.Contains(svg, "broken") || !strings.Contains(svg, "×1.20 vs raw echo") {
+		t.Errorf("chart:\n%s", svg)
+	}
+	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
+		t.Errorf("chart is not XML: %v", err)
+	}
+}

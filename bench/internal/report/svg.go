@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"html"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,7 +35,7 @@ func (r *Report) SVG(sc Scenario) string {
 		}
 	}
 	cells := r.cells(sc)
-	panelW := panelWidth(len(r.Peers))
+	panelW := panelWidth(len(r.peersOf(sc)))
 	w := max(len(metrics), 1) * panelW
 	h := panelH + titleH
 	var b strings.Builder
@@ -41,13 +43,15 @@ func (r *Report) SVG(sc Scenario) string {
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", w, h)
 	fmt.Fprintf(&b, `<text x="12" y="22" font-size="15" font-weight="bold" fill="#212529">%s</text>`+"\n", esc(sc.Title))
 	for i, m := range metrics {
-		r.panel(&b, i*panelW, titleH, panelW, m, cells)
+		r.panel(&b, i*panelW, titleH, panelW, sc, m, cells)
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
 }
 
-func (r *Report) panel(b *strings.Builder, x0, y0, panelW int, m Metric, cells map[string]*cell) {
+func (r *Report) panel(b *strings.Builder, x0, y0, panelW int, sc Scenario, m Metric, cells map[string]*cell) {
+	peers := r.peersOf(sc)
+	twin := r.twinCells(sc)
 	plotW := panelW - plotLeft - 16
 	fmt.Fprintf(b, `<g transform="translate(%d,%d)">`+"\n", x0, y0)
 	dir := "higher is better"
@@ -62,7 +66,7 @@ func (r *Report) panel(b *strings.Builder, x0, y0, panelW int, m Metric, cells m
 	fmt.Fprintf(b, `<text x="%d" y="34" font-size="11" fill="#868e96">%s; bar: median, line: min–max</text>`+"\n", plotLeft-40, dir)
 
 	top := 0.0
-	for _, p := range r.Peers {
+	for _, p := range peers {
 		if c := cells[p]; c != nil && c.ok > 0 {
 			top = math.Max(top, c.stats[m.Key].Max)
 		}
@@ -88,12 +92,13 @@ func (r *Report) panel(b *strings.Builder, x0, y0, panelW int, m Metric, cells m
 	}
 	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#adb5bd"/>`+"\n", plotLeft, plotBot, plotLeft+plotW, plotBot)
 
-	n := max(len(r.Peers), 1)
+	n := max(len(peers), 1)
 	slot := float64(plotW) / float64(n)
 	barW := math.Min(slot*0.6, 44)
-	for i, p := range r.Peers {
+	for i, p := range peers {
 		cx := float64(plotLeft) + slot*(float64(i)+0.5)
-		color := palette[i%len(palette)]
+		// A peer keeps its colour in every chart, shown with all or not.
+		color := palette[max(slices.Index(r.Peers, p), 0)%len(palette)]
 		// A long name breaks after its dash, onto two lines.
 		line1, line2 := p, ""
 		if i := strings.IndexByte(p, '-'); i > 0 && len(p) > 10 {
@@ -120,7 +125,11 @@ func (r *Report) panel(b *strings.Builder, x0, y0, panelW int, m Metric, cells m
 			y = math.Min(y, y2)
 		}
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="#212529" text-anchor="middle">%s</text>`+"\n", cx, y-4, esc(FormatValue(s.Median, m)))
-		if p != r.Baseline && m.Ratio {
+		if sc.Twin != "" && m.Ratio {
+			if tv := twinMedian(twin, p, m.Key); tv > 0 {
+				fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="10" fill="#868e96" text-anchor="middle">%s</text>`+"\n", cx, plotBot+42, esc(Ratio(s.Median, tv)+" vs "+cmp.Or(sc.TwinName, "twin")))
+			}
+		} else if p != r.Baseline && m.Ratio {
 			if base := cells[r.Baseline]; base != nil && base.ok > 0 {
 				fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="10" fill="#868e96" text-anchor="middle">%s</text>`+"\n", cx, plotBot+42, esc(Ratio(s.Median, base.stats[m.Key].Median)))
 			}

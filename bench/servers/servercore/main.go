@@ -1,7 +1,9 @@
 // Command servercore is the servercore library as a benchmark peer, running
 // the library's own echo and broadcast applications: echo sends each packet
 // back with SendPacket, broadcast builds one SendBuffer per packet and hands
-// it to Service.Broadcast.
+// it to Service.Broadcast. It also serves the typed echo, which only this
+// peer has: each C_Echo decoded and answered with an S_Echo through the code
+// protoc-gen-servercore generates, to weigh that code against the raw echo.
 package main
 
 import (
@@ -14,18 +16,22 @@ import (
 	"servercore/bench/internal/peer"
 	"servercore/examples/broadcast"
 	"servercore/examples/echo"
+	"servercore/examples/typedecho"
 )
 
 func main() {
 	backend := flag.String("backend", "auto", "engine: auto, std, uring or iocp")
 	ioThreads := flag.Int("io-threads", 0, "threads the engine completes I/O on (0: GOMAXPROCS)")
 	sendInterval := flag.Duration("send-interval", 0, "hold each session's writes to one per interval (0: write at once)")
-	f := peer.Parse()
+	f := peer.Parse("typed")
 	defer peer.StopProfile()
 
 	newSession := echo.NewSession
-	if f.App == "broadcast" {
+	switch f.App {
+	case "broadcast":
 		newSession = broadcast.NewSession
+	case "typed":
+		newSession = typedecho.NewSession
 	}
 	svc, err := servercore.NewServerService(f.Listen, servercore.Config{
 		NewPacketSession: newSession,
