@@ -2,6 +2,7 @@ package servercore
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -30,6 +31,7 @@ const (
 	logSlowReader
 	logRefused
 	logAcceptFailed
+	logSlowCallback
 	logKinds
 )
 
@@ -87,5 +89,13 @@ func (l *rareLog) disconnected(s *Session, cause error) {
 	}
 	if held, ok := l.allow(kind); ok {
 		l.logger.Warn(msg, "session", s.ID(), "remote", s.RemoteAddr(), "cause", cause, "held_back", held)
+	}
+}
+
+// slow logs a callback that blocked its engine longer than threshold.
+func (l *rareLog) slow(s *Session, callback string, threshold time.Duration) {
+	if held, ok := l.allow(logSlowCallback); ok {
+		l.logger.Warn("servercore: a callback ran longer than Config.SlowCallback; callbacks must not block",
+			"session", s.ID(), "handler", fmt.Sprintf("%T", s.events), "callback", callback, "threshold", threshold, "held_back", held)
 	}
 }

@@ -14,6 +14,7 @@ const (
 	DefaultRecvBufferSize = 4096
 	DefaultIdleTimeout    = 60 * time.Second
 	DefaultPacketTimeout  = 10 * time.Second
+	DefaultSlowCallback   = 100 * time.Millisecond
 )
 
 // Config configures a Service. Exactly one of NewSession and NewPacketSession
@@ -71,6 +72,15 @@ type Config struct {
 	// it. Both timeouts are checked like IdleTimeout, every eighth of the
 	// shortest, so a session may live up to 1.25 times as long.
 	SendQueueMaxAge time.Duration
+	// SlowCallback is how long one completion's callbacks may run before
+	// they are counted (Stats.SlowCallbacks) and, the first time for a
+	// session, logged with the handler's type (default
+	// DefaultSlowCallback; negative disables it). Callbacks must not block:
+	// on the uring engine every session of the loop waits meanwhile, on
+	// iocp one of the workers is taken, on std only the session itself.
+	// It is measured on the service's coarse clock, to about a quarter of
+	// it.
+	SlowCallback time.Duration
 	// RecvBufferSize is the starting size of each session's receive buffer
 	// (default DefaultRecvBufferSize). It grows as packets need, up to
 	// MaxPacketSize plus this size.
@@ -111,6 +121,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PacketTimeout == 0 {
 		c.PacketTimeout = DefaultPacketTimeout
+	}
+	if c.SlowCallback == 0 {
+		c.SlowCallback = DefaultSlowCallback
 	}
 	if c.RecvBufferSize == 0 {
 		c.RecvBufferSize = DefaultRecvBufferSize

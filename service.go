@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"servercore/internal/port"
 )
@@ -61,7 +61,13 @@ type Service struct {
 	traffic     traffic
 	disconnects disconnectCounts
 	panics      atomic.Uint64 // recovered in handlers and factories
-	log         rareLog       // what an operator should see, at most once a second a kind
+
+	// clockTick is how often checkTimeouts advances tick; slowTicks is
+	// Config.SlowCallback in ticks (0: off).
+	clockTick     time.Duration
+	slowTicks     uint32
+	slowCallbacks atomic.Uint64
+	log           rareLog // what an operator should see, at most once a second a kind
 }
 
 // NewServerService returns a service that will accept sessions on addr
@@ -110,6 +116,7 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 		svc.held = new(heldSends)
 	}
 	svc.log.logger = cfg.Logger
+	svc.clockTick, svc.slowTicks = clockOf(&svc.cfg)
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
 	svc.acceptEv = port.Event{Type: port.Accept, Owner: (*serviceOwner)(svc)}
 	return svc, nil
@@ -163,7 +170,7 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.ln = ln
 	}
 	svc.started = true
-	if svc.cfg.IdleTimeout > 0 || svc.cfg.PacketTimeout > 0 || svc.cfg.SendQueueMaxAge > 0 {
+	if svc.clockTick > 0 {
 		svc.background.Go(svc.checkTimeouts)
 	}
 	if svc.held != nil {
@@ -216,18 +223,12 @@ func (svc *Service) Connect(ctx context.Context) (*Session, error) {
 	svc.live++
 	svc.mu.Unlock()
 
-	s, err := svc.newSession()
-	if err != nil {
-		svc.mu.Lock()
-		svc.forget()
-		svc.mu.Unlock()
-		return nil, err
-	}
+	s := newSession(svc, svc.nextID.Add(1))
 	ev, done := s.connectClient()
 	dctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(svc.ctx, cancel)
 	svc.engine.Connect(dctx, "tcp", svc.addr, ev)
-	err = <-done
+	err := <-done
 	stop()
 	cancel()
 	if err != nil {
@@ -269,32 +270,7 @@ func (svc *Service) processAccept(ev *port.Event) {
 	svc.live++
 	svc.totals.accepted++
 	svc.mu.Unlock()
-	s, err := svc.newSession()
-	if err != nil {
-		svc.mu.Lock()
-		svc.forget()
-		svc.mu.Unlock()
-		conn.Close(nil)
-		return
-	}
-	s.connectAccepted(conn)
-}
-
-// newSession makes a session with a handler from the service's factory. A
-// factory that panics makes no session, unless Config.NoRecover.
-func (svc *Service) newSession() (s *Session, err error) {
-	defer func() {
-		if svc.cfg.NoRecover {
-			return
-		}
-		if v := recover(); v != nil {
-			perr := &PanicError{Callback: "the session factory", Value: v, Stack: debug.Stack()}
-			svc.panics.Add(1)
-			svc.log.panicked(nil, perr)
-			s, err = nil, perr
-		}
-	}()
-	return newSession(svc, svc.nextID.Add(1)), nil
+	newSession(svc, svc.nextID.Add(1)).connectAccepted(conn)
 }
 
 // admit marks a session that just connected as connected and registers it,
@@ -356,30 +332,17 @@ func (svc *Service) Broadcast(b *SendBuffer) int {
 // once every OnDisconnected has run and every goroutine and descriptor of
 // the service is released. If ctx ends first, the sessions still writing
 // are cut, with a cause wrapping ErrSendTimeout and ErrServiceClosed, and
-// Stop returns ctx's error; calling Stop again waits for the rest. Stop
-// must not be called from a session's callback, which it would wait for.
+// Stop returns ctx's error; calling Stop again waits for the rest.
+//
+// Called from a session's callback, where waiting would wait for the
+// callback itself, Stop starts all this and returns ErrStopInCallback at
+// once; a Stop from elsewhere then waits for the end.
 func (svc *Service) Stop(ctx context.Context) error {
-	svc.stopOnce.Do(func() {
-		svc.mu.Lock()
-		svc.stopping = true
-		ln := svc.ln
-		list := make([]*Session, 0, len(svc.sessions))
-		for s := range svc.sessions {
-			list = append(list, s)
-		}
-		if svc.live == 0 {
-			close(svc.drained)
-		}
-		svc.mu.Unlock()
-
-		svc.cancel()
-		if ln != nil {
-			ln.Close()
-		}
-		for _, s := range list {
-			s.DisconnectAfterSends(ErrServiceClosed, 0)
-		}
-	})
+	if inCallback() {
+		go svc.stopOnce.Do(svc.beginStop)
+		return fmt.Errorf("%w: the service is stopping; call Stop again from outside the callbacks to wait for it", ErrStopInCallback)
+	}
+	svc.stopOnce.Do(svc.beginStop)
 	select {
 	case <-svc.drained:
 	case <-ctx.Done():
@@ -394,6 +357,30 @@ func (svc *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	return engine.Close()
+}
+
+// beginStop refuses new sessions, closes the listener and has every
+// session drain.
+func (svc *Service) beginStop() {
+	svc.mu.Lock()
+	svc.stopping = true
+	ln := svc.ln
+	list := make([]*Session, 0, len(svc.sessions))
+	for s := range svc.sessions {
+		list = append(list, s)
+	}
+	if svc.live == 0 {
+		close(svc.drained)
+	}
+	svc.mu.Unlock()
+
+	svc.cancel()
+	if ln != nil {
+		ln.Close()
+	}
+	for _, s := range list {
+		s.DisconnectAfterSends(ErrServiceClosed, 0)
+	}
 }
 
 // cutDrains cuts the sessions still writing what they queued before Stop.

@@ -68,15 +68,19 @@ type Session struct {
 	ctl          *control   // while a client connects, and from Disconnect on
 }
 
-// sendingFlag is the bit of Session.state that says a send is registered.
-const sendingFlag = 1 << 8
+// The bits of Session.state above the sessionState.
+const (
+	sendingFlag = 1 << 8 // a send is registered
+	slowFlag    = 1 << 9 // a slow callback of the session was logged
+	stateFlags  = sendingFlag | slowFlag
+)
 
 // status is the session's sessionState.
-func (s *Session) status() sessionState { return sessionState(s.state.Load() &^ sendingFlag) }
+func (s *Session) status() sessionState { return sessionState(s.state.Load() &^ stateFlags) }
 
-// setStatus changes the sessionState, keeping the sending flag; under mu.
+// setStatus changes the sessionState, keeping the flags; under mu.
 func (s *Session) setStatus(st sessionState) {
-	s.state.Store(s.state.Load()&sendingFlag | uint32(st))
+	s.state.Store(s.state.Load()&stateFlags | uint32(st))
 }
 
 // writable reports whether the session's writes still go out: it is
@@ -115,15 +119,37 @@ func (o *sessionOwner) Dispatch(ev *port.Event) { (*Session)(o).dispatch(ev) }
 
 func (o *sessionOwner) Gather(*port.Event) [][]byte { return (*Session)(o).gather() }
 
+// newSession makes a session; its handler comes with its Connect
+// completion (makeHandler).
 func newSession(svc *Service, id uint64) *Session {
 	s := &Session{svc: svc, id: id}
-	if svc.cfg.NewPacketSession != nil {
-		s.events = svc.cfg.NewPacketSession()
-	} else {
-		s.events = svc.cfg.NewSession()
-	}
 	s.recvEv = port.Event{Type: port.Recv, Owner: (*sessionOwner)(s)}
 	return s
+}
+
+// makeHandler has the service's factory make the session's handler. It
+// runs in the session's Connect completion, not where the connection was
+// accepted, so that a slow factory holds up no other connection on engines
+// that complete each connection on its own goroutine. A factory that
+// panics makes no session, unless Config.NoRecover.
+func (s *Session) makeHandler() (err error) {
+	defer func() {
+		if s.svc.cfg.NoRecover {
+			return
+		}
+		if v := recover(); v != nil {
+			perr := &PanicError{Callback: "the session factory", Value: v, Stack: debug.Stack()}
+			s.svc.panics.Add(1)
+			s.svc.log.panicked(nil, perr)
+			err = perr
+		}
+	}()
+	if f := s.svc.cfg.NewPacketSession; f != nil {
+		s.events = f()
+	} else {
+		s.events = s.svc.cfg.NewSession()
+	}
+	return nil
 }
 
 // connectAccepted delivers the Connect completion of a session made for an
@@ -261,7 +287,9 @@ func (s *Session) close(ev *port.Event) {
 }
 
 func (s *Session) dispatch(ev *port.Event) {
-	switch ev.Type {
+	svc := s.svc
+	start, kind := svc.tick.Load(), ev.Type
+	switch kind {
 	case port.Connect:
 		s.processConnect(ev)
 	case port.Recv:
@@ -270,6 +298,32 @@ func (s *Session) dispatch(ev *port.Event) {
 		s.processSend(ev)
 	case port.Disconnect:
 		s.processDisconnect()
+	}
+	if svc.slowTicks > 0 && svc.tick.Load()-start > svc.slowTicks {
+		s.slowCallback(kind)
+	}
+}
+
+// slowCallback counts a completion whose callbacks ran longer than
+// Config.SlowCallback, as the service's clock measured it, and logs the
+// first of the session's.
+func (s *Session) slowCallback(kind port.EventType) {
+	s.svc.slowCallbacks.Add(1)
+	s.mu.Lock()
+	first := s.state.Load()&slowFlag == 0
+	s.state.Store(s.state.Load() | slowFlag)
+	s.mu.Unlock()
+	if first {
+		cb := callbackRecv
+		switch kind {
+		case port.Connect:
+			cb = callbackConnected
+		case port.Send:
+			cb = callbackSend
+		case port.Disconnect:
+			cb = callbackDisconnected
+		}
+		s.svc.log.slow(s, s.callbackName(cb), s.svc.cfg.SlowCallback)
 	}
 }
 
@@ -286,6 +340,11 @@ func (s *Session) processConnect(ev *port.Event) {
 		s.recvEv.Conn, ev.Conn = ev.Conn, nil
 	}
 	s.recvEv.Type = port.Recv
+	if err := s.makeHandler(); err != nil {
+		s.conn().Close(nil)
+		s.svc.connectFailed(waiter, err)
+		return
+	}
 	if !s.svc.admit(s) {
 		s.conn().Close(nil)
 		s.svc.connectFailed(waiter, ErrServiceClosed)
@@ -335,6 +394,14 @@ const (
 	callbackDisconnected
 )
 
+// callbackName names a callback of the session's handler.
+func (s *Session) callbackName(callback int) string {
+	if callback == callbackRecv && s.svc.cfg.NewPacketSession != nil {
+		return "OnRecvPacket"
+	}
+	return [...]string{"OnConnected", "OnRecv", "OnSend", "OnDisconnected"}[callback]
+}
+
 // recoverHandler ends the session with a *PanicError when the handler's
 // callback it is deferred around panicked, unless Config.NoRecover lets the
 // panic go on.
@@ -346,11 +413,7 @@ func (s *Session) recoverHandler(callback int) {
 	if v == nil {
 		return
 	}
-	name := [...]string{"OnConnected", "OnRecv", "OnSend", "OnDisconnected"}[callback]
-	if callback == callbackRecv && s.svc.cfg.NewPacketSession != nil {
-		name = "OnRecvPacket"
-	}
-	err := &PanicError{Callback: name, Value: v, Stack: debug.Stack()}
+	err := &PanicError{Callback: s.callbackName(callback), Value: v, Stack: debug.Stack()}
 	s.svc.panics.Add(1)
 	s.svc.log.panicked(s, err)
 	s.Disconnect(err)

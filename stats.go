@@ -24,6 +24,9 @@ type Stats struct {
 	// HandlerPanics counts the panics recovered in handlers and session
 	// factories, those after a session ended (in OnDisconnected) included.
 	HandlerPanics uint64
+	// SlowCallbacks counts the completions whose callbacks ran longer
+	// than Config.SlowCallback.
+	SlowCallbacks uint64
 }
 
 // DisconnectCounts counts the sessions that ended, by the cause they ended
@@ -91,6 +94,7 @@ func (svc *Service) Stats() Stats {
 	svc.traffic.addTo(&st)
 	svc.disconnects.addTo(&st.Disconnects)
 	st.HandlerPanics = svc.panics.Load()
+	st.SlowCallbacks = svc.slowCallbacks.Load()
 	return st
 }
 

@@ -18,18 +18,34 @@ type timeoutLimits struct {
 	idle, packet, sendAge uint32
 }
 
-// checkTimeouts runs the service's clock and cuts the sessions past a
-// timeout, looking every eighth of the shortest one, until the service's
-// sessions are all gone.
-func (svc *Service) checkTimeouts() {
-	cfg := &svc.cfg
+// clockOf returns how often the service's clock ticks for cfg (0: it needs
+// none) and cfg.SlowCallback in ticks. The clock runs at an eighth of the
+// shortest timeout, or a quarter of SlowCallback if that is finer.
+func clockOf(cfg *Config) (tick time.Duration, slowTicks uint32) {
 	shortest := time.Duration(0)
 	for _, d := range []time.Duration{cfg.IdleTimeout, cfg.PacketTimeout, cfg.SendQueueMaxAge} {
 		if d > 0 && (shortest == 0 || d < shortest) {
 			shortest = d
 		}
 	}
-	tick := max(shortest/8, time.Millisecond)
+	if shortest > 0 {
+		tick = max(shortest/8, time.Millisecond)
+	}
+	if cfg.SlowCallback > 0 {
+		if fine := max(cfg.SlowCallback/4, time.Millisecond); tick == 0 || fine < tick {
+			tick = fine
+		}
+		slowTicks = uint32(cfg.SlowCallback / tick)
+	}
+	return tick, slowTicks
+}
+
+// checkTimeouts runs the service's clock and cuts the sessions past a
+// timeout, looking every eighth of the shortest one, until the service's
+// sessions are all gone.
+func (svc *Service) checkTimeouts() {
+	cfg := &svc.cfg
+	tick := svc.clockTick
 	// A stamp made within a tick expires once limit more ticks have
 	// passed: at least the timeout, at most one tick more.
 	inTicks := func(d time.Duration) uint32 {
@@ -39,6 +55,14 @@ func (svc *Service) checkTimeouts() {
 		return uint32((d+tick-1)/tick) + 1
 	}
 	lim := timeoutLimits{idle: inTicks(cfg.IdleTimeout), packet: inTicks(cfg.PacketTimeout), sendAge: inTicks(cfg.SendQueueMaxAge)}
+	// The sessions are looked at every eighth of the shortest timeout,
+	// however finely the clock ticks for SlowCallback.
+	scanEvery := uint32(1)
+	if m := min(nonZero(lim.idle), nonZero(lim.packet), nonZero(lim.sendAge)); m != ^uint32(0) {
+		scanEvery = max(m/8, 1)
+	} else {
+		scanEvery = 0 // no timeout: the clock only measures callbacks
+	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	type cut struct {
@@ -52,6 +76,9 @@ func (svc *Service) checkTimeouts() {
 			return
 		case <-t.C:
 			now := svc.tick.Add(1)
+			if scanEvery == 0 || now%scanEvery != 0 {
+				continue
+			}
 			svc.mu.RLock()
 			for s := range svc.sessions {
 				if cause := s.expired(now, &lim); cause != nil {
@@ -115,4 +142,12 @@ func (s *Session) stampPartial(n, len int) {
 	case n > 0 || s.partialSince.Load() == 0:
 		s.partialSince.Store(s.svc.stamp())
 	}
+}
+
+// nonZero is n, or the largest uint32 for 0 (off), for taking a minimum.
+func nonZero(n uint32) uint32 {
+	if n == 0 {
+		return ^uint32(0)
+	}
+	return n
 }

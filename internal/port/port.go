@@ -87,8 +87,10 @@ type Conn interface {
 	// completes (with an error if it was cut short), and then ev, if not
 	// nil, completes last. Close is idempotent; later calls are ignored.
 	Close(ev *Event)
-	// Post dispatches ev now, on the caller's goroutine, in order with the
-	// Conn's other completions. Engines use it to deliver Connect.
+	// Post dispatches ev in order with the Conn's other completions: uring
+	// and iocp now, on the caller's goroutine (a loop or a worker); std on
+	// a goroutine of the connection's, since its caller is the accept loop.
+	// The owner uses it to deliver Connect.
 	Post(ev *Event)
 	LocalAddr() net.Addr
 	RemoteAddr() net.Addr

@@ -60,7 +60,7 @@ func (e *Std) Connect(ctx context.Context, network, addr string, ev *Event) {
 		}
 		c := e.newConn(nc)
 		ev.Err, ev.Conn = nil, c
-		c.Post(ev)
+		c.post(ev)
 	}()
 }
 
@@ -141,7 +141,20 @@ func (e *Std) newConn(nc net.Conn) *stdConn {
 func (c *stdConn) LocalAddr() net.Addr  { return c.nc.LocalAddr() }
 func (c *stdConn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
+// Post implements Conn on a goroutine of the connection's: its caller is
+// the accept loop, which a slow OnConnected would otherwise hold up for
+// every connection that follows.
 func (c *stdConn) Post(ev *Event) {
+	c.e.wg.Add(1)
+	go func() {
+		defer c.e.wg.Done()
+		c.post(ev)
+	}()
+}
+
+// post dispatches ev on the caller's goroutine, in order with the
+// connection's other completions.
+func (c *stdConn) post(ev *Event) {
 	c.dispatch.Lock()
 	ev.Owner.Dispatch(ev)
 	c.dispatch.Unlock()
@@ -232,7 +245,7 @@ func (c *stdConn) completeClose() {
 		return
 	}
 	ev.N, ev.Err = 0, nil
-	c.Post(ev)
+	c.post(ev)
 }
 
 // readLoop serves receives while the owner keeps registering them from its
@@ -260,13 +273,13 @@ func (c *stdConn) readLoop() {
 		}
 		ev.N, ev.Err = int32(n), err
 		if !c.direct.ok() {
-			c.Post(ev)
+			c.post(ev)
 			continue
 		}
 		c.mu.Lock()
 		c.inRecv = true
 		c.mu.Unlock()
-		c.Post(ev)
+		c.post(ev)
 		c.writeDirect()
 	}
 }
@@ -295,7 +308,7 @@ func (c *stdConn) writeDirect() {
 		return
 	}
 	ev.N, ev.Err = int32(n), err
-	c.Post(ev)
+	c.post(ev)
 	c.mu.Lock()
 	if c.sendEv != nil {
 		c.kickWriterLocked() // sends queued meanwhile go to the writer
@@ -340,6 +353,6 @@ func (c *stdConn) writeLoop() {
 		n, err := c.wbufs.WriteTo(c.nc)
 		c.wbufs = nil
 		ev.N, ev.Err = int32(sent+int(n)), err
-		c.Post(ev)
+		c.post(ev)
 	}
 }
