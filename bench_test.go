@@ -65,7 +65,7 @@ func BenchmarkNewPacketRelease(b *testing.B) {
 // BenchmarkRecvBuffer runs the receive buffer's cycle: a read of a few
 // packets' worth, consumption of the whole ones, Clean.
 func BenchmarkRecvBuffer(b *testing.B) {
-	rb := NewRecvBuffer(4096, 1024, 4096+MaxPacketSize)
+	rb := newRecvBuffer(4096, 1024, 4096+MaxPacketSize)
 	chunk := make([]byte, 1000)
 	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()

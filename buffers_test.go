@@ -14,7 +14,7 @@ import (
 // RecvBuffer
 
 // fill writes s at the write cursor.
-func fill(t *testing.T, b *RecvBuffer, s string) {
+func fill(t *testing.T, b *recvBuffer, s string) {
 	t.Helper()
 	n := copy(b.WriteSlice(), s)
 	if n != len(s) {
@@ -33,19 +33,19 @@ func TestRecvBufferNew(t *testing.T) {
 		{10, -5, 20, 10, 1, 20},
 	}
 	for _, tt := range tests {
-		b := NewRecvBuffer(tt.size, tt.minFree, tt.max)
+		b := newRecvBuffer(tt.size, tt.minFree, tt.max)
 		if w := b.WriteSlice(); len(w) != tt.wantCap {
-			t.Errorf("NewRecvBuffer(%d, %d, %d): WriteSlice has %d bytes, want %d", tt.size, tt.minFree, tt.max, len(w), tt.wantCap)
+			t.Errorf("newRecvBuffer(%d, %d, %d): WriteSlice has %d bytes, want %d", tt.size, tt.minFree, tt.max, len(w), tt.wantCap)
 		}
 		if b.Cap() != tt.wantCap || int(b.lim.min) != tt.wantMin || int(b.lim.max) != tt.wantMax || b.Len() != 0 || b.Free() != tt.wantCap {
-			t.Errorf("NewRecvBuffer(%d, %d, %d): cap %d min %d max %d len %d free %d; want cap %d min %d max %d, empty",
+			t.Errorf("newRecvBuffer(%d, %d, %d): cap %d min %d max %d len %d free %d; want cap %d min %d max %d, empty",
 				tt.size, tt.minFree, tt.max, b.Cap(), b.lim.min, b.lim.max, b.Len(), b.Free(), tt.wantCap, tt.wantMin, tt.wantMax)
 		}
 	}
 }
 
 func TestRecvBufferCursorBounds(t *testing.T) {
-	b := NewRecvBuffer(8, 2, 8)
+	b := newRecvBuffer(8, 2, 8)
 	for _, n := range []int{-1, 9} {
 		if b.OnWrite(n) {
 			t.Errorf("OnWrite(%d) accepted with 8 free", n)
@@ -76,7 +76,7 @@ func TestRecvBufferCursorBounds(t *testing.T) {
 
 func TestRecvBufferClean(t *testing.T) {
 	t.Run("rewinds when all read", func(t *testing.T) {
-		b := NewRecvBuffer(16, 4, 16)
+		b := newRecvBuffer(16, 4, 16)
 		fill(t, b, "0123456789")
 		b.OnRead(10)
 		b.Clean()
@@ -85,7 +85,7 @@ func TestRecvBufferClean(t *testing.T) {
 		}
 	})
 	t.Run("no compaction while free >= min", func(t *testing.T) {
-		b := NewRecvBuffer(16, 4, 16)
+		b := newRecvBuffer(16, 4, 16)
 		fill(t, b, "0123456789AB") // free 4
 		b.OnRead(2)
 		before := &b.Bytes()[0]
@@ -98,7 +98,7 @@ func TestRecvBufferClean(t *testing.T) {
 		}
 	})
 	t.Run("compacts when free < min", func(t *testing.T) {
-		b := NewRecvBuffer(16, 4, 16)
+		b := newRecvBuffer(16, 4, 16)
 		fill(t, b, "0123456789ABCD") // free 2
 		b.OnRead(5)
 		b.Clean()
@@ -108,7 +108,7 @@ func TestRecvBufferClean(t *testing.T) {
 	})
 	t.Run("overlapping compaction", func(t *testing.T) {
 		// The unread run overlaps its destination (the original memcpy'd).
-		b := NewRecvBuffer(16, 8, 16)
+		b := newRecvBuffer(16, 8, 16)
 		fill(t, b, "0123456789ABCDEF")
 		b.OnRead(3)
 		b.Clean()
@@ -120,14 +120,14 @@ func TestRecvBufferClean(t *testing.T) {
 
 func TestRecvBufferReserve(t *testing.T) {
 	t.Run("room already", func(t *testing.T) {
-		b := NewRecvBuffer(16, 4, 64)
+		b := newRecvBuffer(16, 4, 64)
 		fill(t, b, "abc")
 		if !b.Reserve(16) || b.Cap() != 16 || string(b.Bytes()) != "abc" {
 			t.Fatalf("Reserve(16): cap %d %q", b.Cap(), b.Bytes())
 		}
 	})
 	t.Run("compacts", func(t *testing.T) {
-		b := NewRecvBuffer(16, 1, 64)
+		b := newRecvBuffer(16, 1, 64)
 		fill(t, b, "0123456789ABCD")
 		b.OnRead(10)
 		if !b.Reserve(12) {
@@ -138,7 +138,7 @@ func TestRecvBufferReserve(t *testing.T) {
 		}
 	})
 	t.Run("grows", func(t *testing.T) {
-		b := NewRecvBuffer(16, 1, 64)
+		b := newRecvBuffer(16, 1, 64)
 		fill(t, b, "0123456789")
 		b.OnRead(4)
 		if !b.Reserve(40) {
@@ -149,7 +149,7 @@ func TestRecvBufferReserve(t *testing.T) {
 		}
 	})
 	t.Run("limit", func(t *testing.T) {
-		b := NewRecvBuffer(16, 1, 64)
+		b := newRecvBuffer(16, 1, 64)
 		fill(t, b, "xy")
 		if !b.Reserve(64) || b.Len()+b.Free() < 64 {
 			t.Fatalf("Reserve(64) at the limit: cap %d", b.Cap())
@@ -164,7 +164,7 @@ func TestRecvBufferReserve(t *testing.T) {
 }
 
 func TestRecvBufferGrow(t *testing.T) {
-	b := NewRecvBuffer(10, 2, 35)
+	b := newRecvBuffer(10, 2, 35)
 	fill(t, b, "hello")
 	var caps []int
 	for b.Grow() {
@@ -187,7 +187,7 @@ func TestRecvBufferModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := range 200 {
 		size := 1 + r.IntN(64)
-		b := NewRecvBuffer(size, r.IntN(size+1), size+r.IntN(128))
+		b := newRecvBuffer(size, r.IntN(size+1), size+r.IntN(128))
 		var model []byte
 		next := byte(0)
 		for range 200 {

@@ -2,16 +2,16 @@ package servercore
 
 import "sync"
 
-// RecvBuffer holds received bytes between a read cursor and a write cursor.
+// recvBuffer holds received bytes between a read cursor and a write cursor.
 // Bytes are appended at the write cursor by the network and consumed at the
 // read cursor by the handler. It is owned by one session and not safe for
 // concurrent use.
-type RecvBuffer struct {
+type recvBuffer struct {
 	recvBuf
 	lim recvLimits
 }
 
-// recvBuf is a RecvBuffer without its limits: what each session holds,
+// recvBuf is a recvBuffer without its limits: what each session holds,
 // with the limits kept once in its service.
 type recvBuf struct {
 	buf  []byte
@@ -53,33 +53,33 @@ func (b *recvBuf) release() {
 	}
 }
 
-// NewRecvBuffer returns a buffer that starts at size bytes, keeps at least
+// newRecvBuffer returns a buffer that starts at size bytes, keeps at least
 // minFree bytes free for each read by compacting, and grows to at most maxSize
 // bytes.
-func NewRecvBuffer(size, minFree, maxSize int) *RecvBuffer {
+func newRecvBuffer(size, minFree, maxSize int) *recvBuffer {
 	lim := newRecvLimits(size, minFree, maxSize)
-	return &RecvBuffer{recvBuf: recvBuf{buf: make([]byte, lim.size)}, lim: lim}
+	return &recvBuffer{recvBuf: recvBuf{buf: make([]byte, lim.size)}, lim: lim}
 }
 
 // WriteSlice returns the free space at the write cursor.
-func (b *RecvBuffer) WriteSlice() []byte { return b.writeSlice() }
+func (b *recvBuffer) WriteSlice() []byte { return b.writeSlice() }
 
 // Write appends p, compacting and growing up to the capacity limit. It
 // reports false, changing nothing, if the unread bytes would exceed it.
-func (b *RecvBuffer) Write(p []byte) bool { return b.write(p, &b.lim) }
+func (b *recvBuffer) Write(p []byte) bool { return b.write(p, &b.lim) }
 
 // Clean rewinds the cursors when everything was read, and otherwise moves the
 // unread bytes to the front only when the free space is below one packet's
 // worth, so that compaction (a memmove) is rare.
-func (b *RecvBuffer) Clean() { b.clean(&b.lim) }
+func (b *recvBuffer) Clean() { b.clean(&b.lim) }
 
 // Reserve makes room for n unread bytes in one contiguous run from the read
 // cursor, compacting and growing up to the capacity limit. It reports false
 // if n exceeds the limit.
-func (b *RecvBuffer) Reserve(n int) bool { return b.reserve(n, &b.lim) }
+func (b *recvBuffer) Reserve(n int) bool { return b.reserve(n, &b.lim) }
 
 // Grow doubles the capacity, within the limit, and reports whether it could.
-func (b *RecvBuffer) Grow() bool { return b.grow(&b.lim) }
+func (b *recvBuffer) Grow() bool { return b.grow(&b.lim) }
 
 // Len is the number of unread bytes.
 func (b *recvBuf) Len() int { return int(b.w - b.r) }

@@ -26,7 +26,7 @@ const (
 	stateDisconnected
 )
 
-// Session is one connection. It receives into its RecvBuffer and hands the
+// Session is one connection. It receives into its receive buffer and hands the
 // bytes (raw sessions) or whole packets (packet sessions) to its handler; it
 // sends SendBuffers queued from any goroutine in one gathered write per round.
 //
@@ -190,7 +190,8 @@ func (s *Session) Connected() bool { return s.status() == stateConnected }
 // LocalAddr is the local address of the connection.
 func (s *Session) LocalAddr() net.Addr { return s.conn().LocalAddr() }
 
-// RemoteAddr is the peer's address.
+// RemoteAddr is the peer's address; never nil, it is the zero TCPAddr when
+// the peer reset the connection before its address could be learned.
 func (s *Session) RemoteAddr() net.Addr { return s.conn().RemoteAddr() }
 
 // Disconnect closes the session with cause (ErrDisconnected if nil); queued

@@ -42,10 +42,12 @@ func resolveTCP(ctx context.Context, network, addr string) (netip.AddrPort, erro
 	return netip.AddrPortFrom(ips[0].Unmap(), uint16(p)), nil
 }
 
-// tcpAddr is ap as a net.Addr, or nil when ap is not known.
+// tcpAddr is ap as a net.Addr. When ap is not known (a connection reset
+// before its address could be learned) it is the zero TCPAddr, never nil,
+// so that a caller's addr.String() does not crash on a peer that left.
 func tcpAddr(ap netip.AddrPort) net.Addr {
 	if !ap.IsValid() {
-		return nil
+		return &net.TCPAddr{}
 	}
 	return net.TCPAddrFromAddrPort(ap)
 }
