@@ -99,6 +99,34 @@ func (a *testApp) session(t testing.TB, c net.Conn) *testSession {
 	return ts
 }
 
+// connect dials svc, echoes one packet and returns the client and its
+// server session.
+func (a *testApp) connect(t testing.TB, svc *Service) (*testkit.Client, *testSession) {
+	t.Helper()
+	c := testkit.Dial(t, svc.Addr())
+	c.Echo(1, nil)
+	return c, a.session(t, c)
+}
+
+// stuckReader connects a client that never reads, with a small receive
+// buffer, and queues on its session far more than the loopback socket
+// buffers hold (svc's SendQueueLimit must allow 30 MB), so that its queue
+// stays full.
+func (a *testApp) stuckReader(t testing.TB, svc *Service) (*testkit.Client, *testSession) {
+	t.Helper()
+	c := testkit.Dial(t, svc.Addr())
+	c.Conn.(*net.TCPConn).SetReadBuffer(4096)
+	c.Echo(1, nil)
+	ts := a.session(t, c)
+	big := bytes.Repeat([]byte{7}, 60000)
+	for i := range 500 {
+		if err := ts.s.SendPacket(uint16(i), big); err != nil {
+			t.Fatalf("SendPacket %d: %v", i, err)
+		}
+	}
+	return c, ts
+}
+
 // all returns every session seen so far.
 func (a *testApp) all() []*testSession {
 	a.mu.Lock()

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,9 +28,7 @@ func TestDisconnectAfterSendsWritesEverything(t *testing.T) {
 			cfg := app.configFor(backend)
 			cfg.SendInterval = interval
 			svc := startServer(t, app, cfg)
-			c := testkit.Dial(t, svc.Addr())
-			c.Echo(1, nil)
-			ts := app.session(t, c)
+			c, ts := app.connect(t, svc)
 
 			const n = 300 // about 300 KiB: more than one write takes
 			for i := range n {
@@ -64,9 +61,7 @@ func TestDisconnectAfterSendsNothingQueued(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		c := testkit.Dial(t, svc.Addr())
-		c.Echo(1, nil)
-		ts := app.session(t, c)
+		c, ts := app.connect(t, svc)
 		bye := errors.New("bye")
 		ts.s.DisconnectAfterSends(bye, 0)
 		c.ExpectClosed(testkit.WaitLong)
@@ -85,20 +80,8 @@ func TestDisconnectAfterSendsTimeout(t *testing.T) {
 		cfg := app.configFor(backend)
 		cfg.SendQueueLimit = 64 << 20
 		svc := startServer(t, app, cfg)
-		healthy := testkit.Dial(t, svc.Addr())
-		healthy.Echo(1, nil)
-		stuck := testkit.Dial(t, svc.Addr())
-		stuck.Conn.(*net.TCPConn).SetReadBuffer(4096)
-		stuck.Echo(1, nil)
-		ts := app.session(t, stuck)
-		// Far more than the loopback socket buffers hold: the rest stays
-		// queued while the peer does not read.
-		big := bytes.Repeat([]byte{7}, 60000)
-		for i := range 500 {
-			if err := ts.s.SendPacket(uint16(i), big); err != nil {
-				t.Fatalf("SendPacket %d: %v", i, err)
-			}
-		}
+		healthy, _ := app.connect(t, svc)
+		_, ts := app.stuckReader(t, svc)
 		kicked := errors.New("kicked")
 		ts.s.DisconnectAfterSends(kicked, 100*time.Millisecond)
 		cause := ts.waitDisconnected(t, testkit.WaitLong)
@@ -158,16 +141,7 @@ func TestStopCutsAtDeadline(t *testing.T) {
 		cfg := app.configFor(backend)
 		cfg.SendQueueLimit = 64 << 20
 		svc := startServer(t, app, cfg)
-		stuck := testkit.Dial(t, svc.Addr())
-		stuck.Conn.(*net.TCPConn).SetReadBuffer(4096)
-		stuck.Echo(1, nil)
-		ts := app.session(t, stuck)
-		big := bytes.Repeat([]byte{7}, 60000)
-		for i := range 500 {
-			if err := ts.s.SendPacket(uint16(i), big); err != nil {
-				t.Fatalf("SendPacket %d: %v", i, err)
-			}
-		}
+		stuck, ts := app.stuckReader(t, svc)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		if err := svc.Stop(ctx); err == nil {
@@ -323,9 +297,7 @@ func TestSendPacketTooLarge(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		app := newTestApp()
 		svc := startServer(t, app, app.configFor(backend))
-		c := testkit.Dial(t, svc.Addr())
-		c.Echo(1, nil)
-		ts := app.session(t, c)
+		c, ts := app.connect(t, svc)
 		if err := ts.s.SendPacket(5, make([]byte, MaxPacketSize-HeaderSize+1)); !errors.Is(err, ErrPacketTooLarge) {
 			t.Fatalf("SendPacket of %d bytes: %v, want ErrPacketTooLarge", MaxPacketSize-HeaderSize+1, err)
 		}
