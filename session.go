@@ -11,10 +11,12 @@ import (
 	"servercore/internal/port"
 )
 
-// The session is written in three files, one path each: this one holds its
-// type, state and lifecycle (connect, disconnect) and the dispatch of its
-// completions; session_recv.go the receive path; session_send.go the send
-// path and the fan-out of a broadcast.
+// The session is written in a few files, one path each: this one holds its
+// type, state and lifecycle (connect, drain, disconnect) and the dispatch of
+// its completions; session_recv.go the receive path; session_send.go the
+// send path and the fan-out of a broadcast; callback.go what surrounds the
+// handler's callbacks (panics, slow ones, Stop called from one); timeouts.go
+// the clock that cuts idle, stalled and stale sessions.
 
 type sessionState uint32
 
@@ -305,29 +307,6 @@ func (s *Session) dispatch(ev *port.Event) {
 	}
 }
 
-// slowCallback counts a completion whose callbacks ran longer than
-// Config.SlowCallback, as the service's clock measured it, and logs the
-// first of the session's.
-func (s *Session) slowCallback(kind port.EventType) {
-	s.svc.slowCallbacks.Add(1)
-	s.mu.Lock()
-	first := s.state.Load()&slowFlag == 0
-	s.state.Store(s.state.Load() | slowFlag)
-	s.mu.Unlock()
-	if first {
-		cb := callbackRecv
-		switch kind {
-		case port.Connect:
-			cb = callbackConnected
-		case port.Send:
-			cb = callbackSend
-		case port.Disconnect:
-			cb = callbackDisconnected
-		}
-		s.svc.log.slow(s, s.callbackName(cb), s.svc.cfg.SlowCallback)
-	}
-}
-
 func (s *Session) processConnect(ev *port.Event) {
 	var waiter chan<- error // a client Connect's
 	if ctl := s.ctl; ctl != nil {
@@ -385,37 +364,4 @@ func (s *Session) processDisconnect() {
 func (s *Session) onDisconnected(cause error) {
 	defer s.recoverHandler(callbackDisconnected)
 	s.events.OnDisconnected(s, cause)
-}
-
-// The callbacks a handler's panic is reported in.
-const (
-	callbackConnected = iota
-	callbackRecv
-	callbackSend
-	callbackDisconnected
-)
-
-// callbackName names a callback of the session's handler.
-func (s *Session) callbackName(callback int) string {
-	if callback == callbackRecv && s.svc.cfg.NewPacketSession != nil {
-		return "OnRecvPacket"
-	}
-	return [...]string{"OnConnected", "OnRecv", "OnSend", "OnDisconnected"}[callback]
-}
-
-// recoverHandler ends the session with a *PanicError when the handler's
-// callback it is deferred around panicked, unless Config.NoRecover lets the
-// panic go on.
-func (s *Session) recoverHandler(callback int) {
-	if s.svc.cfg.NoRecover {
-		return
-	}
-	v := recover()
-	if v == nil {
-		return
-	}
-	err := &PanicError{Callback: s.callbackName(callback), Value: v, Stack: debug.Stack()}
-	s.svc.panics.Add(1)
-	s.svc.log.panicked(s, err)
-	s.Disconnect(err)
 }
