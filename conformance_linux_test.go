@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"reflect"
@@ -145,7 +146,11 @@ func TestAcceptOutOfDescriptors(t *testing.T) {
 
 		check := testkit.LeakCheck(t)
 		app := newTestApp()
-		svc := startServer(t, app, app.configFor(backend))
+		var logs syncBuffer
+		cfg := app.configFor(backend)
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		svc := startServer(t, app, cfg)
+		began := time.Now()
 		healthy := testkit.Dial(t, svc.Addr())
 		healthy.Echo(1, []byte("before"))
 		port := svc.Addr().(*net.TCPAddr).Port
@@ -207,7 +212,13 @@ func TestAcceptOutOfDescriptors(t *testing.T) {
 		c := testkit.Dial(t, svc.Addr())
 		c.Echo(3, []byte("after"))
 		healthy.Echo(4, []byte("after"))
-		t.Logf("%d failed accepts counted", st.AcceptErrors)
+		// Every engine logs failed accepts at the same limit, a line a
+		// second, however many there are.
+		lines := strings.Count(logs.String(), "accept failed")
+		if most := int(time.Since(began)/time.Second) + 1; lines < 1 || lines > most {
+			t.Errorf("%d lines for %d failed accepts in %v, want 1..%d", lines, st.AcceptErrors, time.Since(began), most)
+		}
+		t.Logf("%d failed accepts counted, %d logged", st.AcceptErrors, lines)
 		c.Close()
 		healthy.Close()
 		stopService(t, svc)

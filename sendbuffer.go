@@ -53,7 +53,9 @@ var (
 )
 
 // OpenSendBuffer returns an unsealed SendBuffer with room for size bytes.
-// Write into Buffer, then call Seal with the number of bytes written.
+// Write into Buffer, then call Seal with the number of bytes written. A
+// negative size is a programming error and panics, as do the misuses
+// documented on Buffer, Seal, Retain and Release.
 func OpenSendBuffer(size int) *SendBuffer {
 	if size < 0 {
 		panic(fmt.Sprintf("servercore: OpenSendBuffer(%d): negative size", size))
