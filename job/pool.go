@@ -1,0 +1,184 @@
+package job
+
+import (
+	"context"
+	"log"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Pool is a set of worker goroutines shared by any number of queues, and
+// the timers of those queues. Its methods are safe for concurrent use.
+type Pool struct {
+	opts  Options
+	slice int64
+	epoch time.Time
+	now   func() int64 // nanoseconds since epoch; a test may replace it
+
+	blocks sync.Pool // free mailbox blocks
+
+	mu      sync.Mutex
+	wake    sync.Cond
+	ready   []*Queue // a ring of the queues waiting for a worker
+	rhead   int
+	rlen    int
+	idle    int // workers waiting for a queue
+	running int // queues being run, by workers or inline
+	closing bool
+	exited  bool // closing, with nothing left: the workers are gone or going
+
+	stopping atomic.Bool // Close was called: posts fail
+	aborting atomic.Bool // Close gave up: waiting jobs are dropped
+	workers  sync.WaitGroup
+
+	timers timerSet
+	stats  poolStats
+	nextID atomic.Uint32
+}
+
+// NewPool starts a pool's workers and its timer goroutine.
+func NewPool(opts Options) *Pool {
+	return newPool(opts, nil)
+}
+
+// newPool makes a pool on the clock now (nanoseconds since the pool's
+// start). A pool on a clock of its own has no timer goroutine: its timers
+// fire when the caller advances them.
+func newPool(opts Options, now func() int64) *Pool {
+	p := &Pool{opts: opts.withDefaults(), epoch: time.Now(), now: now}
+	p.slice = int64(p.opts.Slice)
+	if p.now == nil {
+		p.now = func() int64 { return int64(time.Since(p.epoch)) }
+	}
+	p.blocks.New = func() any { return new(block) }
+	p.wake.L = &p.mu
+	p.ready = make([]*Queue, 64)
+	p.stats.init(p.opts.Workers)
+	p.timers.start(p, now == nil)
+	p.workers.Add(p.opts.Workers)
+	for i := range p.opts.Workers {
+		go p.work(i)
+	}
+	return p
+}
+
+// schedule hands q, just made ready, to a worker. It reports false if the
+// workers have exited, which only a Post racing with Close meets.
+func (p *Pool) schedule(q *Queue) bool {
+	p.mu.Lock()
+	if p.exited {
+		p.mu.Unlock()
+		return false
+	}
+	if p.rlen == len(p.ready) {
+		grown := make([]*Queue, 2*len(p.ready))
+		for i := range p.rlen {
+			grown[i] = p.ready[(p.rhead+i)%len(p.ready)]
+		}
+		p.ready, p.rhead = grown, 0
+	}
+	p.ready[(p.rhead+p.rlen)%len(p.ready)] = q
+	p.rlen++
+	if p.idle > 0 {
+		p.wake.Signal()
+	}
+	p.mu.Unlock()
+	return true
+}
+
+// take waits for a ready queue and marks it running. It returns nil once
+// the pool is closing and nothing is left to run.
+func (p *Pool) take() *Queue {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.rlen == 0 {
+		if p.closing && p.running == 0 {
+			p.exited = true
+			p.wake.Broadcast()
+			return nil
+		}
+		p.idle++
+		p.wake.Wait()
+		p.idle--
+	}
+	q := p.ready[p.rhead]
+	p.ready[p.rhead] = nil
+	p.rhead = (p.rhead + 1) % len(p.ready)
+	p.rlen--
+	p.running++
+	return q
+}
+
+// done ends a run that take or an inline Post started.
+func (p *Pool) done() {
+	p.mu.Lock()
+	p.running--
+	if p.closing && p.running == 0 && p.rlen == 0 {
+		p.wake.Broadcast()
+	}
+	p.mu.Unlock()
+}
+
+func (p *Pool) work(id int) {
+	defer p.workers.Done()
+	w := &p.stats.workers[id]
+	for {
+		q := p.take()
+		if q == nil {
+			return
+		}
+		q.run(w)
+		p.done()
+	}
+}
+
+// startInline marks a run on a poster's goroutine, unless the pool is
+// closing.
+func (p *Pool) startInline() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return false
+	}
+	p.running++
+	return true
+}
+
+// panicked reports a job's panic.
+func (p *Pool) panicked(q *Queue, v any) {
+	stack := debug.Stack()
+	if p.opts.OnPanic != nil {
+		p.opts.OnPanic(q.name, v, stack)
+		return
+	}
+	log.Printf("job: panic in queue %q: %v\n%s", q.name, v, stack)
+}
+
+// Close stops the pool: posts and new timers fail with ErrClosed, pending
+// timers are stopped, and the jobs already posted run. Close returns once
+// they have and every goroutine of the pool has exited. If ctx ends first,
+// the jobs not yet started are dropped, the workers exit as soon as their
+// running jobs return, and Close returns ctx.Err().
+func (p *Pool) Close(ctx context.Context) error {
+	p.stopping.Store(true)
+	p.timers.stop()
+	p.mu.Lock()
+	p.closing = true
+	p.wake.Broadcast()
+	p.mu.Unlock()
+
+	exited := make(chan struct{})
+	go func() {
+		p.workers.Wait()
+		close(exited)
+	}()
+	select {
+	case <-exited:
+		return nil
+	case <-ctx.Done():
+		p.aborting.Store(true)
+		return ctx.Err()
+	}
+}

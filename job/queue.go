@@ -1,0 +1,239 @@
+package job
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// sampleEvery is how often a post is timed for the latency histogram: one
+// post in sampleEvery per queue, so that posting costs a clock read only
+// that often.
+const sampleEvery = 16
+
+// A queue's states, guarded by its lock.
+const (
+	idle    = iota // nothing to run, on no worker
+	ready          // waiting for a worker
+	running        // on a worker, or on a poster's goroutine
+)
+
+// Queue runs jobs one at a time, in the order they were posted, on its
+// pool's workers. It costs no goroutine while it has nothing to do. Its
+// methods are safe for concurrent use.
+type Queue struct {
+	pool  *Pool
+	name  string
+	shard uint32
+
+	mu        sync.Mutex
+	box       mailbox
+	state     uint8
+	sample    uint8
+	finished  bool // closed and done with its jobs
+	maxQueued int32
+	done      chan struct{}
+
+	closed  atomic.Bool  // guarded by mu for writes
+	dropped atomic.Bool  // Drop was called: the runner stops between jobs
+	started atomic.Int32 // jobs of the runner's batch started, still in box.n
+
+	timers *Timer // the queue's timers, guarded by the pool's timer lock
+
+	ran    atomic.Uint64
+	late   atomic.Uint64
+	panics atomic.Uint64
+}
+
+// NewQueue returns an idle queue on p. The name appears in panic reports
+// and stats.
+func (p *Pool) NewQueue(name string) *Queue {
+	return &Queue{pool: p, name: name, shard: p.nextID.Add(1)}
+}
+
+// Name returns the name the queue was made with.
+func (q *Queue) Name() string { return q.name }
+
+// Post adds fn to the queue's mailbox and returns without waiting for it.
+// It returns ErrQueueFull if the mailbox is at its bound and ErrClosed if
+// the queue or its pool is closed. With Options.Inline, an idle queue runs
+// fn on the calling goroutine.
+func (q *Queue) Post(fn func()) error {
+	if q.pool.stopping.Load() {
+		return ErrClosed
+	}
+	return q.post(slot{fn: fn}, true)
+}
+
+// post adds s. Timers' firings are not bounded: each timer has at most one
+// waiting, so they cannot grow the mailbox without bound.
+func (q *Queue) post(s slot, bounded bool) error {
+	p := q.pool
+	q.mu.Lock()
+	if q.closed.Load() {
+		q.mu.Unlock()
+		return ErrClosed
+	}
+	if bounded && int(q.box.n-q.started.Load()) >= p.opts.Mailbox {
+		q.mu.Unlock()
+		return ErrQueueFull
+	}
+	if q.sample++; q.sample == sampleEvery {
+		q.sample = 0
+		s.posted = p.now()
+	}
+	q.box.push(s, &p.blocks)
+	if q.box.n > q.maxQueued {
+		q.maxQueued = q.box.n
+		p.stats.deeper(q.box.n)
+	}
+	start := q.state == idle
+	if start {
+		q.state = ready
+	}
+	q.mu.Unlock()
+	p.stats.post(q.shard)
+	if !start {
+		return nil
+	}
+	if p.opts.Inline && p.startInline() {
+		q.run(&p.stats.inline)
+		p.done()
+		return nil
+	}
+	if !p.schedule(q) {
+		// The pool closed after this post was accepted, and its workers
+		// are gone: the accepted jobs run here rather than be lost.
+		q.run(&p.stats.inline)
+	}
+	return nil
+}
+
+// run runs q's jobs until it has none or its slice is over; then it goes
+// back to the pool's ready queues.
+func (q *Queue) run(w *workerStats) {
+	p := q.pool
+	start := p.now()
+	now := start
+	q.mu.Lock()
+	for {
+		if q.dropped.Load() || p.aborting.Load() {
+			p.stats.drop(q.box.clear(&p.blocks))
+		}
+		b, k := q.box.peek()
+		if k == 0 {
+			q.state = idle
+			if q.closed.Load() {
+				q.finish()
+			}
+			q.mu.Unlock()
+			return
+		}
+		q.state = running
+		first := q.box.hi
+		q.mu.Unlock()
+
+		var n int32
+		for n < k && !q.dropped.Load() {
+			s := &b.slots[first+n]
+			if s.posted != 0 {
+				w.latency.Record(now - s.posted)
+			}
+			n++
+			q.started.Store(n)
+			q.call(s)
+			*s = slot{}
+			now = p.now()
+			if now-start >= p.slice {
+				break
+			}
+		}
+		w.ran.Add(uint64(n))
+		q.ran.Add(uint64(n))
+
+		q.mu.Lock()
+		q.box.consume(n, &p.blocks)
+		q.started.Store(0)
+		if now-start >= p.slice && q.box.n > 0 && !q.dropped.Load() {
+			// Others may be waiting: go to the back of the line. The
+			// workers cannot have exited, since this run counts as one.
+			q.state = ready
+			q.mu.Unlock()
+			p.schedule(q)
+			return
+		}
+	}
+}
+
+// call runs one job, recovering a panic.
+func (q *Queue) call(s *slot) {
+	defer func() {
+		if v := recover(); v != nil {
+			q.panics.Add(1)
+			q.pool.stats.panics.Add(1)
+			if s.timer != nil {
+				s.timer.ran()
+			}
+			q.pool.panicked(q, v)
+		}
+	}()
+	if s.timer != nil {
+		s.timer.fire()
+		return
+	}
+	s.fn()
+}
+
+// finish marks a closed queue done. It is called with q.mu held.
+func (q *Queue) finish() {
+	if q.finished {
+		return
+	}
+	q.finished = true
+	if q.done != nil {
+		close(q.done)
+	}
+}
+
+// Close closes the queue: further posts and timers fail with ErrClosed, its
+// timers are stopped, and the jobs already posted still run. Done tells
+// when they have. Close does not wait, so a job may close its own queue.
+func (q *Queue) Close() {
+	q.close(false)
+}
+
+// Drop closes the queue like Close but discards the jobs not yet started.
+// A job running when Drop is called finishes.
+func (q *Queue) Drop() {
+	q.close(true)
+}
+
+func (q *Queue) close(drop bool) {
+	q.mu.Lock()
+	q.closed.Store(true)
+	if drop {
+		q.dropped.Store(true)
+		if q.state != running {
+			// No runner reads the mailbox: empty it here.
+			q.pool.stats.drop(q.box.clear(&q.pool.blocks))
+		}
+	}
+	if q.state == idle {
+		q.finish()
+	}
+	q.mu.Unlock()
+	q.pool.timers.stopQueue(q)
+}
+
+// Done returns a channel that is closed once the queue is closed and has
+// run (or dropped) its last job.
+func (q *Queue) Done() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.done == nil {
+		q.done = make(chan struct{})
+		if q.finished {
+			close(q.done)
+		}
+	}
+	return q.done
+}
