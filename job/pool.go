@@ -88,30 +88,40 @@ func (p *Pool) schedule(q *Queue) bool {
 	return true
 }
 
-// take waits for a ready queue and marks it running. It returns nil once
-// the pool is closing and nothing is left to run.
-func (p *Pool) take() *Queue {
+// takeMax bounds the ready queues a worker takes at once.
+const takeMax = 4
+
+// take ends the finished runs of a worker, then waits for ready queues and
+// takes some of them, a share of those waiting, into buf. It returns how
+// many, and whether it waited; none once the pool is closing and nothing is
+// left to run.
+func (p *Pool) take(buf []*Queue, finished int) (n int, waited bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.running -= finished
 	for p.rlen == 0 {
 		if p.closing && p.running == 0 {
 			p.exited = true
 			p.wake.Broadcast()
-			return nil
+			return 0, waited
 		}
 		p.idle++
 		p.wake.Wait()
 		p.idle--
+		waited = true
 	}
-	q := p.ready[p.rhead]
-	p.ready[p.rhead] = nil
-	p.rhead = (p.rhead + 1) % len(p.ready)
-	p.rlen--
-	p.running++
-	return q
+	n = min(len(buf), (p.rlen+p.opts.Workers-1)/p.opts.Workers)
+	for i := range n {
+		buf[i] = p.ready[p.rhead]
+		p.ready[p.rhead] = nil
+		p.rhead = (p.rhead + 1) % len(p.ready)
+	}
+	p.rlen -= n
+	p.running += n
+	return n, waited
 }
 
-// done ends a run that take or an inline Post started.
+// done ends a run that an inline Post started.
 func (p *Pool) done() {
 	p.mu.Lock()
 	p.running--
@@ -121,16 +131,31 @@ func (p *Pool) done() {
 	p.mu.Unlock()
 }
 
+// runner is what runs queues: a worker, or a poster running one inline.
+type runner struct {
+	stats  *workerStats
+	now    int64 // the last clock reading
+	stride int32 // jobs to run between clock readings
+}
+
 func (p *Pool) work(id int) {
 	defer p.workers.Done()
-	w := &p.stats.workers[id]
+	r := runner{stats: &p.stats.workers[id], now: p.now(), stride: 1}
+	var buf [takeMax]*Queue
+	n := 0
 	for {
-		q := p.take()
-		if q == nil {
+		var waited bool
+		n, waited = p.take(buf[:], n)
+		if n == 0 {
 			return
 		}
-		q.run(w)
-		p.done()
+		if waited {
+			r.now = p.now()
+		}
+		for i, q := range buf[:n] {
+			q.run(&r)
+			buf[i] = nil
+		}
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"sync/atomic"
 )
 
+// maxStride bounds the jobs a runner runs between reading the clock.
+const maxStride = 16
+
 // sampleEvery is how often a post is timed for the latency histogram: one
 // post in sampleEvery per queue, so that posting costs a clock read only
 // that often.
@@ -31,13 +34,11 @@ type Queue struct {
 	sample    uint8
 	finished  bool // closed and done with its jobs
 	maxQueued int32
+	taken     int32 // jobs the runner has taken from box and not yet consumed
 	done      chan struct{}
 
-	closed  atomic.Bool  // guarded by mu for writes
-	dropped atomic.Bool  // Drop was called: the runner stops between jobs
-	started atomic.Int32 // jobs of the runner's batch started, still in box.n
-
-	timers *Timer // the queue's timers, guarded by the pool's timer lock
+	closed  atomic.Bool // guarded by mu for writes
+	dropped atomic.Bool // Drop was called: the runner stops between jobs
 
 	ran    atomic.Uint64
 	late   atomic.Uint64
@@ -73,7 +74,7 @@ func (q *Queue) post(s slot, bounded bool) error {
 		q.mu.Unlock()
 		return ErrClosed
 	}
-	if bounded && int(q.box.n-q.started.Load()) >= p.opts.Mailbox {
+	if bounded && int(q.box.n-q.taken) >= p.opts.Mailbox {
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
@@ -96,24 +97,26 @@ func (q *Queue) post(s slot, bounded bool) error {
 		return nil
 	}
 	if p.opts.Inline && p.startInline() {
-		q.run(&p.stats.inline)
+		q.run(&runner{stats: &p.stats.inline, now: p.now(), stride: 1})
 		p.done()
 		return nil
 	}
 	if !p.schedule(q) {
 		// The pool closed after this post was accepted, and its workers
 		// are gone: the accepted jobs run here rather than be lost.
-		q.run(&p.stats.inline)
+		q.run(&runner{stats: &p.stats.inline, now: p.now(), stride: 1})
 	}
 	return nil
 }
 
 // run runs q's jobs until it has none or its slice is over; then it goes
-// back to the pool's ready queues.
-func (q *Queue) run(w *workerStats) {
+// back to the pool's ready queues. Reading the clock costs as much as a
+// short job, so the runner reads it only every r.stride jobs while jobs are
+// short, and the slice starts at the runner's last reading.
+func (q *Queue) run(r *runner) {
 	p := q.pool
-	start := p.now()
-	now := start
+	w := r.stats
+	start := r.now
 	q.mu.Lock()
 	for {
 		if q.dropped.Load() || p.aborting.Load() {
@@ -129,21 +132,35 @@ func (q *Queue) run(w *workerStats) {
 			return
 		}
 		q.state = running
+		q.taken = k
 		first := q.box.hi
 		q.mu.Unlock()
 
 		var n int32
-		for n < k && !q.dropped.Load() {
+		yield := false
+		for left := r.stride; n < k && !q.dropped.Load(); {
 			s := &b.slots[first+n]
 			if s.posted != 0 {
-				w.latency.Record(now - s.posted)
+				r.now = p.now()
+				w.latency.Record(r.now - s.posted)
 			}
 			n++
-			q.started.Store(n)
 			q.call(s)
 			*s = slot{}
-			now = p.now()
-			if now-start >= p.slice {
+			if left--; left > 0 {
+				continue
+			}
+			t := p.now()
+			// Read the clock less often while jobs are short: the slice
+			// is overrun by less than a 64th of itself.
+			if t-r.now < p.slice>>6/int64(r.stride) {
+				r.stride = min(2*r.stride, maxStride)
+			} else {
+				r.stride = 1
+			}
+			r.now, left = t, r.stride
+			if t-start >= p.slice {
+				yield = true
 				break
 			}
 		}
@@ -152,8 +169,8 @@ func (q *Queue) run(w *workerStats) {
 
 		q.mu.Lock()
 		q.box.consume(n, &p.blocks)
-		q.started.Store(0)
-		if now-start >= p.slice && q.box.n > 0 && !q.dropped.Load() {
+		q.taken = 0
+		if yield && q.box.n > 0 && !q.dropped.Load() {
 			// Others may be waiting: go to the back of the line. The
 			// workers cannot have exited, since this run counts as one.
 			q.state = ready
@@ -195,8 +212,9 @@ func (q *Queue) finish() {
 }
 
 // Close closes the queue: further posts and timers fail with ErrClosed, its
-// timers are stopped, and the jobs already posted still run. Done tells
-// when they have. Close does not wait, so a job may close its own queue.
+// timers are stopped (their memory is freed by their next deadline), and
+// the jobs already posted still run. Done tells when they have. Close does
+// not wait, so a job may close its own queue.
 func (q *Queue) Close() {
 	q.close(false)
 }
@@ -221,7 +239,6 @@ func (q *Queue) close(drop bool) {
 		q.finish()
 	}
 	q.mu.Unlock()
-	q.pool.timers.stopQueue(q)
 }
 
 // Done returns a channel that is closed once the queue is closed and has

@@ -116,7 +116,7 @@ func (p *Pool) Stats() Stats {
 // Stats returns the queue's counters.
 func (q *Queue) Stats() QueueStats {
 	q.mu.Lock()
-	n, deepest := int(q.box.n-q.started.Load()), int(q.maxQueued)
+	n, deepest := int(q.box.n-q.taken), int(q.maxQueued)
 	q.mu.Unlock()
 	return QueueStats{
 		JobsRun:   q.ran.Load(),

@@ -30,9 +30,8 @@ type Timer struct {
 	state  atomic.Int32
 
 	// Guarded by the pool's timer lock.
-	slot         int32  // the wheel slot, or -1
-	next, prev   *Timer // in a slot of the wheel
-	qnext, qprev *Timer // in the queue's list
+	slot       int32  // the wheel slot, or -1
+	next, prev *Timer // in the slot's list
 }
 
 // due is the tick the timer is due at: its deadline, rounded up.
@@ -63,7 +62,7 @@ func (q *Queue) Every(period time.Duration, fn func()) (*Timer, error) {
 func (t *Timer) Stop() bool {
 	ts := &t.q.pool.timers
 	ts.mu.Lock()
-	ts.unlink(t)
+	ts.w.remove(t)
 	old := t.state.Swap(stopped)
 	ts.mu.Unlock()
 	return old == armed || old == fired || (old == busy && t.period != 0)
@@ -129,11 +128,6 @@ func (ts *timerSet) add(q *Queue, fn func(), d, period int64) (*Timer, error) {
 		ts.mu.Unlock()
 		return nil, ErrClosed
 	}
-	t.qnext = q.timers
-	if q.timers != nil {
-		q.timers.qprev = t
-	}
-	q.timers = t
 	if t.due() <= ts.w.now {
 		// Due already: the wheel has passed its tick.
 		t.state.Store(fired)
@@ -156,32 +150,6 @@ func (ts *timerSet) add(q *Queue, fn func(), d, period int64) (*Timer, error) {
 	return t, nil
 }
 
-// unlink takes t out of the wheel and its queue's list. The lock is held.
-func (ts *timerSet) unlink(t *Timer) {
-	ts.w.remove(t)
-	q := t.q
-	if t.qprev != nil {
-		t.qprev.qnext = t.qnext
-	} else if q.timers == t {
-		q.timers = t.qnext
-	}
-	if t.qnext != nil {
-		t.qnext.qprev = t.qprev
-	}
-	t.qnext, t.qprev = nil, nil
-}
-
-// stopQueue stops every timer of q.
-func (ts *timerSet) stopQueue(q *Queue) {
-	ts.mu.Lock()
-	for q.timers != nil {
-		t := q.timers
-		ts.unlink(t)
-		t.state.Store(stopped)
-	}
-	ts.mu.Unlock()
-}
-
 // post hands a firing to the timer's queue. A closed queue refuses it, and
 // its timers are being stopped.
 func (ts *timerSet) post(t *Timer) {
@@ -200,8 +168,10 @@ func (ts *timerSet) advance(now int64, buf []*Timer) ([]*Timer, int64) {
 	due := ts.w.advance(now/tick, buf[:0])
 	post := due[:0]
 	for _, t := range due {
+		if t.q.closed.Load() {
+			continue // Close stopped it: forget it
+		}
 		if t.period == 0 {
-			ts.unlink(t)
 			if t.state.CompareAndSwap(armed, fired) {
 				post = append(post, t)
 			}
@@ -258,7 +228,7 @@ func (ts *timerSet) loop() {
 }
 
 // stop stops the goroutine, so that no timer fires again, and waits for it
-// to exit. The wheel stays as it is, for Stop to unlink from.
+// to exit.
 func (ts *timerSet) stop() {
 	ts.mu.Lock()
 	if ts.closed {

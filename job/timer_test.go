@@ -217,14 +217,7 @@ func TestStopPeriodic(t *testing.T) {
 		close(ready)
 	})
 	<-ready
-	for {
-		flush(t, q)
-		p.timers.mu.Lock()
-		pending := q.timers != nil
-		p.timers.mu.Unlock()
-		if !pending {
-			break
-		}
+	for selfRuns.Load() < 3 {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(10 * time.Millisecond)

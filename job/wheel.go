@@ -13,6 +13,7 @@ import (
 // removing a timer is a list operation whatever the number pending;
 // advancing costs a step per non-empty slot it meets, found with one bitmap
 // per level, so an idle wheel costs nothing.
+
 const (
 	slotBits    = 6
 	slotsPer    = 1 << slotBits
