@@ -65,6 +65,17 @@ func (q *Queue) Post(fn func()) error {
 	return q.post(slot{fn: fn}, true)
 }
 
+// PostUnbounded is Post without the mailbox's bound, for a job that must
+// not be refused while the queue is open and of which each poster has few
+// in flight: a session's leave, posted from its OnDisconnected. It returns
+// ErrClosed if the queue or its pool is closed.
+func (q *Queue) PostUnbounded(fn func()) error {
+	if q.pool.stopping.Load() {
+		return ErrClosed
+	}
+	return q.post(slot{fn: fn}, false)
+}
+
 // post adds s. Timers' firings are not bounded: each timer has at most one
 // waiting, so they cannot grow the mailbox without bound.
 func (q *Queue) post(s slot, bounded bool) error {
