@@ -12,12 +12,19 @@ import (
 // Pool is a set of worker goroutines shared by any number of queues, and
 // the timers of those queues. Its methods are safe for concurrent use.
 type Pool struct {
-	opts  Options
-	slice int64
-	epoch time.Time
-	now   func() int64 // nanoseconds since epoch; a test may replace it
+	// Read by every post and run, written only by NewPool and Close: kept
+	// off the cache lines that posts and workers write.
+	opts     Options
+	slice    int64
+	epoch    time.Time
+	now      func() int64 // nanoseconds since epoch; a test may replace it
+	stopping atomic.Bool  // Close was called: posts fail
+	aborting atomic.Bool  // Close gave up: waiting jobs are dropped
+	blocks   sync.Pool    // free mailbox blocks
+	_        cacheLine
 
-	blocks sync.Pool // free mailbox blocks
+	inline atomic.Int64 // queues being run by their posters (Options.Inline)
+	_      cacheLine
 
 	mu      sync.Mutex
 	wake    sync.Cond
@@ -25,18 +32,18 @@ type Pool struct {
 	rhead   int
 	rlen    int
 	idle    int // workers waiting for a queue
-	running int // queues being run, by workers or inline
+	running int // queues taken by workers and not yet run
 	closing bool
 	exited  bool // closing, with nothing left: the workers are gone or going
+	_       cacheLine
 
-	stopping atomic.Bool // Close was called: posts fail
-	aborting atomic.Bool // Close gave up: waiting jobs are dropped
-	workers  sync.WaitGroup
-
-	timers timerSet
-	stats  poolStats
-	nextID atomic.Uint32
+	workers sync.WaitGroup
+	timers  timerSet
+	stats   poolStats
 }
+
+// cacheLine pads apart fields that different cores write.
+type cacheLine [64]byte
 
 // NewPool starts a pool's workers and its timer goroutine.
 func NewPool(opts Options) *Pool {
@@ -111,6 +118,7 @@ func (p *Pool) take(buf []*Queue, finished int) (n int, waited bool) {
 		waited = true
 	}
 	n = min(len(buf), (p.rlen+p.opts.Workers-1)/p.opts.Workers)
+	clear(buf[n:])
 	for i := range n {
 		buf[i] = p.ready[p.rhead]
 		p.ready[p.rhead] = nil
@@ -119,16 +127,6 @@ func (p *Pool) take(buf []*Queue, finished int) (n int, waited bool) {
 	p.rlen -= n
 	p.running += n
 	return n, waited
-}
-
-// done ends a run that an inline Post started.
-func (p *Pool) done() {
-	p.mu.Lock()
-	p.running--
-	if p.closing && p.running == 0 && p.rlen == 0 {
-		p.wake.Broadcast()
-	}
-	p.mu.Unlock()
 }
 
 // runner is what runs queues: a worker, or a poster running one inline.
@@ -141,7 +139,8 @@ type runner struct {
 func (p *Pool) work(id int) {
 	defer p.workers.Done()
 	r := runner{stats: &p.stats.workers[id], now: p.now(), stride: 1}
-	var buf [takeMax]*Queue
+	// buf is read by Stats under p.mu, for the jobs of the queues taken.
+	buf := p.stats.workers[id].taken[:]
 	n := 0
 	for {
 		var waited bool
@@ -152,23 +151,10 @@ func (p *Pool) work(id int) {
 		if waited {
 			r.now = p.now()
 		}
-		for i, q := range buf[:n] {
+		for _, q := range buf[:n] {
 			q.run(&r)
-			buf[i] = nil
 		}
 	}
-}
-
-// startInline marks a run on a poster's goroutine, unless the pool is
-// closing.
-func (p *Pool) startInline() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closing {
-		return false
-	}
-	p.running++
-	return true
 }
 
 // panicked reports a job's panic.
@@ -201,9 +187,19 @@ func (p *Pool) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-exited:
-		return nil
 	case <-ctx.Done():
 		p.aborting.Store(true)
 		return ctx.Err()
 	}
+	// Posters running their queues inline saw the pool open; no other
+	// will start (see post).
+	for p.inline.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			p.aborting.Store(true)
+			return ctx.Err()
+		case <-time.After(100 * time.Microsecond):
+		}
+	}
+	return nil
 }

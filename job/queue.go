@@ -24,9 +24,8 @@ const (
 // pool's workers. It costs no goroutine while it has nothing to do. Its
 // methods are safe for concurrent use.
 type Queue struct {
-	pool  *Pool
-	name  string
-	shard uint32
+	pool *Pool
+	name string
 
 	mu        sync.Mutex
 	box       mailbox
@@ -48,7 +47,7 @@ type Queue struct {
 // NewQueue returns an idle queue on p. The name appears in panic reports
 // and stats.
 func (p *Pool) NewQueue(name string) *Queue {
-	return &Queue{pool: p, name: name, shard: p.nextID.Add(1)}
+	return &Queue{pool: p, name: name}
 }
 
 // Name returns the name the queue was made with.
@@ -91,26 +90,32 @@ func (q *Queue) post(s slot, bounded bool) error {
 	}
 	if q.sample++; q.sample == sampleEvery {
 		q.sample = 0
-		s.posted = p.now()
+		s.posted = max(p.now(), 1) // zero means not sampled
 	}
 	q.box.push(s, &p.blocks)
-	if q.box.n > q.maxQueued {
-		q.maxQueued = q.box.n
-		p.stats.deeper(q.box.n)
+	if waiting := q.box.n - q.taken; waiting > q.maxQueued {
+		q.maxQueued = waiting
+		p.stats.deeper(waiting)
 	}
 	start := q.state == idle
 	if start {
 		q.state = ready
 	}
 	q.mu.Unlock()
-	p.stats.post(q.shard)
 	if !start {
 		return nil
 	}
-	if p.opts.Inline && p.startInline() {
-		q.run(&runner{stats: &p.stats.inline, now: p.now(), stride: 1})
-		p.done()
-		return nil
+	if p.opts.Inline {
+		// Counted before checking that the pool is open, and Close sets
+		// stopping before it waits for the count: either Close waits for
+		// this run, or this poster sees the pool closing.
+		p.inline.Add(1)
+		if !p.stopping.Load() {
+			q.run(&runner{stats: &p.stats.inline, now: p.now(), stride: 1})
+			p.inline.Add(-1)
+			return nil
+		}
+		p.inline.Add(-1)
 	}
 	if !p.schedule(q) {
 		// The pool closed after this post was accepted, and its workers
@@ -182,12 +187,15 @@ func (q *Queue) run(r *runner) {
 		q.box.consume(n, &p.blocks)
 		q.taken = 0
 		if yield && q.box.n > 0 && !q.dropped.Load() {
-			// Others may be waiting: go to the back of the line. The
-			// workers cannot have exited, since this run counts as one.
+			// Others may be waiting: go to the back of the line, unless
+			// the workers are gone (a run inline or after Close).
 			q.state = ready
 			q.mu.Unlock()
-			p.schedule(q)
-			return
+			if p.schedule(q) {
+				return
+			}
+			start = r.now
+			q.mu.Lock()
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 // Stats is a snapshot of a pool's counters.
 type Stats struct {
 	JobsRun   uint64  // jobs run, timers' firings included
-	Queued    int64   // jobs waiting in mailboxes now
+	Queued    int64   // jobs waiting in mailboxes now (of queues run inline, left out)
 	MaxQueued int     // the most jobs any one mailbox has held
 	Dropped   uint64  // jobs discarded by Drop or by an interrupted Close
 	Timers    int     // timers waiting for their deadline
@@ -35,33 +35,23 @@ type QueueStats struct {
 	Panics    uint64
 }
 
-// postShards spreads the count of posts, made from any goroutine, over
-// cache lines, so that posters to different queues seldom share one.
-const postShards = 64
-
-type paddedCounter struct {
-	atomic.Uint64
-	_ [56]byte
-}
-
 // workerStats is written by one worker (the inline one by any poster).
 type workerStats struct {
 	ran     atomic.Uint64
 	latency hist.Hist
+	taken   [takeMax]*Queue // the queues the worker took last, guarded by the pool's lock
+	_       cacheLine
 }
 
 type poolStats struct {
 	workers []workerStats
 	inline  workerStats
-	posted  [postShards]paddedCounter
 	dropped atomic.Uint64
 	panics  atomic.Uint64
 	deepest atomic.Int32
 }
 
 func (s *poolStats) init(workers int) { s.workers = make([]workerStats, workers) }
-
-func (s *poolStats) post(shard uint32) { s.posted[shard%postShards].Add(1) }
 
 func (s *poolStats) drop(n int) {
 	if n > 0 {
@@ -91,12 +81,22 @@ func (p *Pool) Stats() Stats {
 	}
 	st.JobsRun += s.inline.ran.Load()
 	lat.Merge(&s.inline.latency)
-	var posted uint64
-	for i := range s.posted {
-		posted += s.posted[i].Load()
-	}
 	st.Dropped = s.dropped.Load()
-	st.Queued = max(int64(posted-st.JobsRun-st.Dropped), 0)
+	// An idle queue has an empty mailbox, so the jobs waiting are those of
+	// the queues waiting for a worker and of those the workers took. Posts
+	// count nothing in the pool, to share no cache line.
+	p.mu.Lock()
+	for i := range p.rlen {
+		st.Queued += int64(p.ready[(p.rhead+i)%len(p.ready)].Stats().Queued)
+	}
+	for i := range s.workers {
+		for _, q := range s.workers[i].taken {
+			if q != nil {
+				st.Queued += int64(q.Stats().Queued)
+			}
+		}
+	}
+	p.mu.Unlock()
 	st.MaxQueued = int(s.deepest.Load())
 	st.Panics = s.panics.Load()
 	p.timers.mu.Lock()
