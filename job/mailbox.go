@@ -20,17 +20,27 @@ type block struct {
 	next  *block
 }
 
-// mailbox is a queue's waiting jobs, a list of blocks. It is guarded by its
-// queue's lock, except that the slots between head and the count observed
-// under the lock belong to the queue's runner, which reads and clears them
-// unlocked: posters only ever write after them.
+// mailbox is a queue's waiting jobs: the oldest in lone when it came to an
+// empty mailbox, which is how a queue that is not flooded gets its jobs,
+// and the others in a list of blocks. It is guarded by its queue's lock,
+// except that the slots peek returns belong to the queue's runner until it
+// consumes them, which reads and clears them unlocked: posters only ever
+// write after them. lone shares the queue's cache lines, so a job posted
+// to an idle queue moves between cores with the queue's lock.
 type mailbox struct {
-	head, tail *block
+	lone       [1]slot
+	hasLone    bool
 	hi, ti     int32 // the next slot to run in head, the next free one in tail
 	n          int32 // jobs waiting
+	head, tail *block
 }
 
 func (m *mailbox) push(s slot, free *sync.Pool) {
+	if m.n == 0 {
+		m.lone[0], m.hasLone = s, true
+		m.n = 1
+		return
+	}
 	if m.tail == nil || m.ti == blockSize {
 		b := free.Get().(*block)
 		if m.tail == nil {
@@ -45,33 +55,41 @@ func (m *mailbox) push(s slot, free *sync.Pool) {
 	m.n++
 }
 
-// peek returns the head block and how many of its slots, from m.hi on,
-// hold jobs.
-func (m *mailbox) peek() (*block, int32) {
-	if m.n == 0 {
-		return nil, 0
+// peek returns the oldest jobs, in order: lone, or the rest of the head
+// block.
+func (m *mailbox) peek() []slot {
+	switch {
+	case m.hasLone:
+		return m.lone[:]
+	case m.n == 0:
+		return nil
+	case m.head == m.tail:
+		return m.head.slots[m.hi:m.ti]
+	default:
+		return m.head.slots[m.hi:]
 	}
-	if m.head == m.tail {
-		return m.head, m.ti - m.hi
-	}
-	return m.head, blockSize - m.hi
 }
 
-// consume drops the first k jobs, which the runner has run (and cleared),
-// and returns the blocks it emptied to free.
+// consume drops the first k jobs peek returned, which the runner has run
+// (and cleared), and returns the blocks it emptied to free.
 func (m *mailbox) consume(k int32, free *sync.Pool) {
-	m.n -= k
-	m.hi += k
-	if m.n == 0 {
-		free.Put(m.head)
-		m.head, m.tail, m.hi, m.ti = nil, nil, 0, 0
+	if k == 0 {
 		return
 	}
-	if m.hi == blockSize {
+	m.n -= k
+	if m.hasLone {
+		m.hasLone = false
+		return
+	}
+	m.hi += k
+	if m.hi == blockSize || m.head == m.tail && m.hi == m.ti {
 		b := m.head
 		m.head, m.hi = b.next, 0
 		b.next = nil
 		free.Put(b)
+		if m.head == nil {
+			m.tail, m.ti = nil, 0
+		}
 	}
 }
 
@@ -80,9 +98,9 @@ func (m *mailbox) consume(k int32, free *sync.Pool) {
 func (m *mailbox) clear(free *sync.Pool) int {
 	n := int(m.n)
 	for m.n > 0 {
-		b, k := m.peek()
-		clear(b.slots[m.hi : m.hi+k])
-		m.consume(k, free)
+		jobs := m.peek()
+		clear(jobs)
+		m.consume(int32(len(jobs)), free)
 	}
 	return n
 }

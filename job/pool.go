@@ -131,9 +131,10 @@ func (p *Pool) take(buf []*Queue, finished int) (n int, waited bool) {
 
 // runner is what runs queues: a worker, or a poster running one inline.
 type runner struct {
-	stats  *workerStats
-	now    int64 // the last clock reading
-	stride int32 // jobs to run between clock readings
+	stats   *workerStats
+	now     int64 // the last clock reading
+	stride  int32 // jobs to run between clock readings
+	untimed bool  // now is no reading: a poster's run reads the clock lazily
 }
 
 func (p *Pool) work(id int) {

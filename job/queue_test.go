@@ -244,3 +244,32 @@ func TestQueueDoneIdle(t *testing.T) {
 	<-done
 	<-q.Done()
 }
+
+// A poster running its queue inline hands it to the pool after a slice, so
+// Post returns although the queue keeps getting work.
+func TestQueueInlineYields(t *testing.T) {
+	p, clock := newFakePool(t, Options{Workers: 1, Inline: true, Slice: time.Millisecond})
+	hot := p.NewQueue("hot")
+	var returned atomic.Bool
+	runs := 0
+	var spin func()
+	spin = func() {
+		runs++
+		clock.ns.Add(int64(400 * time.Microsecond))
+		if returned.Load() {
+			return
+		}
+		if runs == 10000 {
+			t.Error("Post did not return after 10000 jobs")
+			return
+		}
+		hot.Post(spin)
+	}
+	hot.Post(spin)
+	returned.Store(true)
+	flush(t, hot)
+	// Run inline: the first job, then 3 timed ones within the slice.
+	if runs > 10 {
+		t.Errorf("Post returned after %d jobs", runs)
+	}
+}
