@@ -26,16 +26,16 @@ type Pool struct {
 	inline atomic.Int64 // queues being run by their posters (Options.Inline)
 	_      cacheLine
 
-	mu      sync.Mutex
-	wake    sync.Cond
-	ready   []*Queue // a ring of the queues waiting for a worker
-	rhead   int
-	rlen    int
-	idle    int // workers waiting for a queue
-	running int // queues taken by workers and not yet run
-	closing bool
-	exited  bool // closing, with nothing left: the workers are gone or going
+	shards  []shard
+	running atomic.Int64 // queues taken from the shards and not yet run
+	exited  atomic.Bool  // closing, with nothing left: the workers are gone or going
+	idle    atomic.Int32 // workers waiting for a queue
+	home    atomic.Uint32
 	_       cacheLine
+
+	mu      sync.Mutex // for waiting workers and closing
+	wake    sync.Cond
+	closing bool
 
 	workers sync.WaitGroup
 	timers  timerSet
@@ -61,7 +61,7 @@ func newPool(opts Options, now func() int64) *Pool {
 	}
 	p.blocks.New = func() any { return new(block) }
 	p.wake.L = &p.mu
-	p.ready = make([]*Queue, 64)
+	p.shards = make([]shard, p.opts.Workers)
 	p.stats.init(p.opts.Workers)
 	p.timers.start(p, now == nil)
 	p.workers.Add(p.opts.Workers)
@@ -69,64 +69,6 @@ func newPool(opts Options, now func() int64) *Pool {
 		go p.work(i)
 	}
 	return p
-}
-
-// schedule hands q, just made ready, to a worker. It reports false if the
-// workers have exited, which only a Post racing with Close meets.
-func (p *Pool) schedule(q *Queue) bool {
-	p.mu.Lock()
-	if p.exited {
-		p.mu.Unlock()
-		return false
-	}
-	if p.rlen == len(p.ready) {
-		grown := make([]*Queue, 2*len(p.ready))
-		for i := range p.rlen {
-			grown[i] = p.ready[(p.rhead+i)%len(p.ready)]
-		}
-		p.ready, p.rhead = grown, 0
-	}
-	p.ready[(p.rhead+p.rlen)%len(p.ready)] = q
-	p.rlen++
-	if p.idle > 0 {
-		p.wake.Signal()
-	}
-	p.mu.Unlock()
-	return true
-}
-
-// takeMax bounds the ready queues a worker takes at once.
-const takeMax = 4
-
-// take ends the finished runs of a worker, then waits for ready queues and
-// takes some of them, a share of those waiting, into buf. It returns how
-// many, and whether it waited; none once the pool is closing and nothing is
-// left to run.
-func (p *Pool) take(buf []*Queue, finished int) (n int, waited bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.running -= finished
-	for p.rlen == 0 {
-		if p.closing && p.running == 0 {
-			p.exited = true
-			p.wake.Broadcast()
-			return 0, waited
-		}
-		p.idle++
-		p.wake.Wait()
-		p.idle--
-		waited = true
-	}
-	n = min(len(buf), (p.rlen+p.opts.Workers-1)/p.opts.Workers)
-	clear(buf[n:])
-	for i := range n {
-		buf[i] = p.ready[p.rhead]
-		p.ready[p.rhead] = nil
-		p.rhead = (p.rhead + 1) % len(p.ready)
-	}
-	p.rlen -= n
-	p.running += n
-	return n, waited
 }
 
 // runner is what runs queues: a worker, or a poster running one inline.
@@ -140,12 +82,11 @@ type runner struct {
 func (p *Pool) work(id int) {
 	defer p.workers.Done()
 	r := runner{stats: &p.stats.workers[id], now: p.now(), stride: 1}
-	// buf is read by Stats under p.mu, for the jobs of the queues taken.
-	buf := p.stats.workers[id].taken[:]
+	var buf [takeMax]*Queue
 	n := 0
 	for {
 		var waited bool
-		n, waited = p.take(buf[:], n)
+		n, waited = p.take(id, buf[:], n)
 		if n == 0 {
 			return
 		}

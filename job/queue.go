@@ -32,6 +32,7 @@ type Queue struct {
 	state     uint8
 	sample    uint8
 	finished  bool  // closed and done with its jobs
+	home      uint8 // the shard the queue waits in when ready
 	taken     int32 // jobs the runner has taken from box and not yet consumed
 	maxQueued int32
 	closed    atomic.Bool // guarded by mu for writes
@@ -49,7 +50,7 @@ type Queue struct {
 // NewQueue returns an idle queue on p. The name appears in panic reports
 // and stats.
 func (p *Pool) NewQueue(name string) *Queue {
-	return &Queue{pool: p, name: name}
+	return &Queue{pool: p, name: name, home: uint8(p.home.Add(1))}
 }
 
 // Name returns the name the queue was made with.

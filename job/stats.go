@@ -39,7 +39,6 @@ type QueueStats struct {
 type workerStats struct {
 	ran     atomic.Uint64
 	latency hist.Hist
-	taken   [takeMax]*Queue // the queues the worker took last, guarded by the pool's lock
 	_       cacheLine
 }
 
@@ -85,18 +84,19 @@ func (p *Pool) Stats() Stats {
 	// An idle queue has an empty mailbox, so the jobs waiting are those of
 	// the queues waiting for a worker and of those the workers took. Posts
 	// count nothing in the pool, to share no cache line.
-	p.mu.Lock()
-	for i := range p.rlen {
-		st.Queued += int64(p.ready[(p.rhead+i)%len(p.ready)].Stats().Queued)
-	}
-	for i := range s.workers {
-		for _, q := range s.workers[i].taken {
+	for i := range p.shards {
+		sh := &p.shards[i]
+		sh.mu.Lock()
+		for j := range sh.n {
+			st.Queued += int64(sh.ring[(sh.head+j)%len(sh.ring)].Stats().Queued)
+		}
+		for _, q := range sh.taken {
 			if q != nil {
 				st.Queued += int64(q.Stats().Queued)
 			}
 		}
+		sh.mu.Unlock()
 	}
-	p.mu.Unlock()
 	st.MaxQueued = int(s.deepest.Load())
 	st.Panics = s.panics.Load()
 	p.timers.mu.Lock()
