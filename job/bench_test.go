@@ -77,6 +77,8 @@ func post(b *testing.B, q *job.Queue, f func()) {
 	}
 }
 
+// fullCount counts the posts that found a mailbox full, reported by
+// BenchmarkFanIn/job as full/op: how often its posters had to wait.
 var fullCount atomic.Int64
 
 // fanIn runs b.N posts from fanInPosters goroutines, each to queues in an

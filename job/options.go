@@ -28,7 +28,8 @@ type Options struct {
 	// Inline makes Post run the queue on the posting goroutine when the
 	// queue is idle, for up to one slice, instead of handing it to a
 	// worker (the first poster runs it). Post then takes as long as the
-	// jobs it runs.
+	// jobs it runs, and a job that posts to another idle queue runs that
+	// queue within itself. Timers' jobs always run on the workers.
 	Inline bool
 	// OnPanic receives a job's recovered panic with its queue's name and
 	// the goroutine's stack. Nil logs it with the log package.

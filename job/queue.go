@@ -64,7 +64,7 @@ func (q *Queue) Post(fn func()) error {
 	if q.pool.stopping.Load() {
 		return ErrClosed
 	}
-	return q.post(slot{fn: fn}, true)
+	return q.post(slot{fn: fn}, true, true)
 }
 
 // PostUnbounded is Post without the mailbox's bound, for a job that must
@@ -75,12 +75,13 @@ func (q *Queue) PostUnbounded(fn func()) error {
 	if q.pool.stopping.Load() {
 		return ErrClosed
 	}
-	return q.post(slot{fn: fn}, false)
+	return q.post(slot{fn: fn}, false, true)
 }
 
 // post adds s. Timers' firings are not bounded: each timer has at most one
-// waiting, so they cannot grow the mailbox without bound.
-func (q *Queue) post(s slot, bounded bool) error {
+// waiting, so they cannot grow the mailbox without bound. Nor do they run
+// inline, which would hold up the other timers.
+func (q *Queue) post(s slot, bounded, inline bool) error {
 	p := q.pool
 	q.mu.Lock()
 	if q.closed.Load() {
@@ -108,7 +109,7 @@ func (q *Queue) post(s slot, bounded bool) error {
 	if !start {
 		return nil
 	}
-	if p.opts.Inline {
+	if inline && p.opts.Inline {
 		// Counted before checking that the pool is open, and Close sets
 		// stopping before it waits for the count: either Close waits for
 		// this run, or this poster sees the pool closing.

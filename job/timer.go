@@ -153,7 +153,7 @@ func (ts *timerSet) add(q *Queue, fn func(), d, period int64) (*Timer, error) {
 // post hands a firing to the timer's queue. A closed queue refuses it, and
 // its timers are being stopped.
 func (ts *timerSet) post(t *Timer) {
-	t.q.post(slot{timer: t}, false)
+	t.q.post(slot{timer: t}, false, false)
 }
 
 // advance fires what is due at the time now (nanoseconds since the pool's
