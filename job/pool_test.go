@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"servercore/internal/testkit"
 )
 
 // fakeClock is a pool's clock that moves only when a test moves it.
@@ -76,7 +78,7 @@ func gate(t testing.TB, q *Queue) (release func()) {
 
 // Close runs the jobs already posted, stops timers, and leaves no goroutine.
 func TestPoolCloseRunsPostedJobsAndLeavesNoGoroutine(t *testing.T) {
-	defer checkNoLeak(t)()
+	defer testkit.LeakCheck(t)()
 	p := NewPool(Options{Workers: 3})
 	var ran atomic.Int64
 	queues := make([]*Queue, 20)
@@ -117,7 +119,7 @@ func TestPoolCloseRunsPostedJobsAndLeavesNoGoroutine(t *testing.T) {
 // A Close whose context ends drops the jobs not started and returns the
 // context's error; the workers exit once their jobs return.
 func TestPoolCloseDeadline(t *testing.T) {
-	defer checkNoLeak(t)()
+	defer testkit.LeakCheck(t)()
 	p := NewPool(Options{Workers: 1})
 	q := p.NewQueue("stuck")
 	release := gate(t, q)
@@ -144,7 +146,7 @@ func TestPoolCloseDeadline(t *testing.T) {
 
 // Posts racing with Close either fail with ErrClosed or run.
 func TestPoolClosePostRace(t *testing.T) {
-	defer checkNoLeak(t)()
+	defer testkit.LeakCheck(t)()
 	for range 20 {
 		p := NewPool(Options{Workers: 2})
 		q := p.NewQueue("race")

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"servercore/internal/testkit"
 )
 
 // A periodic timer keeps absolute deadlines: over a minute of a clock that
@@ -284,7 +286,7 @@ func TestEveryPanicKeepsTicking(t *testing.T) {
 // On the real clock, timers fire: the timer goroutine wakes for a timer
 // set earlier than everything pending.
 func TestTimersFireOnTheRealClock(t *testing.T) {
-	defer checkNoLeak(t)()
+	defer testkit.LeakCheck(t)()
 	p := NewPool(Options{})
 	q := p.NewQueue("room")
 	q.After(time.Hour, func() {})
