@@ -20,10 +20,14 @@
 //   - Nothing grows without bound: each session's send queue has a byte
 //     limit, the service has a session limit, and a malformed header
 //     disconnects only its sender.
-//   - Service.Stop disconnects every session, waits for every OnDisconnected
-//     and leaves no goroutine or descriptor behind.
+//   - Nothing said last is lost: Session.DisconnectAfterSends and
+//     Service.Stop write what was queued before they close, until a
+//     deadline; Stop then waits for every OnDisconnected and leaves no
+//     goroutine or descriptor behind.
+//   - A handler that panics ends only its own session, with a *PanicError.
 //
-// Callbacks run on the engine's goroutines and must not block.
+// Callbacks run on the engine's goroutines and must not block:
+// Config.SlowCallback counts and logs those that do.
 //
 // The package is the transport. The engines it runs on live under
 // internal/port; applications built on it live beside it, each a package of
