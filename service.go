@@ -300,11 +300,8 @@ func (svc *Service) connectFailed(waiter chan<- error, err error) {
 	}
 }
 
-// release forgets a session after its OnDisconnected(cause), counts its
-// cause and logs it if it is one an operator should see.
-func (svc *Service) release(s *Session, cause error) {
-	svc.disconnects.count(cause)
-	svc.log.disconnected(s, cause)
+// release forgets a session after its OnDisconnected.
+func (svc *Service) release(s *Session) {
 	svc.mu.Lock()
 	delete(svc.sessions, s)
 	svc.forget()

@@ -357,8 +357,12 @@ func (s *Session) processDisconnect() {
 		o.drop()
 	}
 	s.freeRecv()
+	// Counted before the handler hears of it, so that Stats agrees with
+	// what OnDisconnected has seen.
+	s.svc.disconnects.count(cause)
+	s.svc.log.disconnected(s, cause)
 	s.onDisconnected(cause)
-	s.svc.release(s, cause)
+	s.svc.release(s)
 }
 
 func (s *Session) onDisconnected(cause error) {
