@@ -24,8 +24,12 @@ type room struct {
 
 // member is a player in a room, and where it stands.
 type member struct {
-	p     *player
-	pos   *mmopb.PosInfo
+	p   *player
+	pos *mmopb.PosInfo // where it is
+	// shown is where the others were last told it is: with a tick, a
+	// newcomer is shown that, and the tick then brings it up to date with
+	// everyone else, so that no one gets a position twice.
+	shown *mmopb.PosInfo
 	idx   int  // its index in room.list
 	dirty bool // in room.dirty
 	in    bool // still a member: a tick skips those that left
@@ -82,13 +86,16 @@ func (r *room) enter(p *player) {
 		p.room.Store(nil)
 		return
 	}
-	m := &member{p: p, pos: spawnPos(p.id), idx: len(r.list), in: true}
+	pos := spawnPos(p.id)
+	m := &member{p: p, pos: pos, shown: pos, idx: len(r.list), in: true}
 	r.members[p.id] = m
 	r.list = append(r.list, m)
 	r.g.stats.enters.Add(1)
 	r.g.stats.inRooms.Add(1)
 
 	_ = mmopb.SendS_ENTER_GAME(p.sess, &mmopb.S_ENTER_GAME{Success: true, Player: m.info()})
+	// The others as last relayed; with a tick, the next one brings the
+	// newcomer up to date along with everyone else.
 	others := make([]*mmopb.ObjectInfo, 0, len(r.list)-1)
 	for _, o := range r.list {
 		if o != m {
@@ -168,6 +175,7 @@ func (r *room) tick() {
 
 // sendMove relays m's position to the other members.
 func (r *room) sendMove(m *member) {
+	m.shown = m.pos
 	b, err := mmopb.MarshalS_MOVE(&mmopb.S_MOVE{Pos: m.pos})
 	if err != nil {
 		return
@@ -203,7 +211,8 @@ func (r *room) relay(b *servercore.SendBuffer, except *player) int {
 	return n
 }
 
-// info describes m to the players that see it.
+// info describes m to the players that see it, where they were last told
+// it is.
 func (m *member) info() *mmopb.ObjectInfo {
-	return &mmopb.ObjectInfo{ObjectId: m.p.id, Type: mmopb.ObjectType_OBJECT_TYPE_PLAYER, Name: m.p.name, Pos: m.pos}
+	return &mmopb.ObjectInfo{ObjectId: m.p.id, Type: mmopb.ObjectType_OBJECT_TYPE_PLAYER, Name: m.p.name, Pos: m.shown}
 }
