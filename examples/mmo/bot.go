@@ -39,6 +39,7 @@ type BotConfig struct {
 	ChatRate float64       // chats a second per bot
 	Churn    bool          // bots leave their room now and then, and enter it again
 	Tick     time.Duration // the server's tick: positive if it relays only each player's latest move per tick
+	Live     *Live         // if not nil, updated as moves are seen
 }
 
 // Bot states, as the bot itself knows them.
@@ -239,6 +240,7 @@ func (p *botPlayer) HandleS_MOVE(_ *servercore.Session, m *mmopb.S_MOVE) error {
 	if from != nil {
 		if at := from.sentAt[seq%sentRing].Load(); at > 0 && at <= now {
 			p.OK(now - at)
+			p.d.cfg.Live.record(p.ID, now-at)
 		}
 	}
 	return nil
