@@ -9,28 +9,51 @@ import (
 	"time"
 
 	"servercore"
+	"servercore/examples/mmo"
 	"servercore/internal/bot"
 )
 
-const demoUsage = `usage: servercore demo [flags]
+const demoUsage = `usage: servercore demo [--app mmo|echo] [flags]
 
-Runs "serve" and "stress" together in this process on a free loopback port:
-an echo phase (about 70% of --duration) and then a broadcast phase (the rest),
-each against a server of its own. On a terminal it shows a live progress
-line; at the end it prints a summary and exits 0 only if nothing was lost or
-corrupted.
+Runs "serve" and "stress" together in this process on a free loopback port.
+
+  --app mmo   (the default) the MMO sample: a game server of --rooms rooms
+              and --clients bots (300 by default) that log in, enter a room,
+              move, chat, leave and enter again, checking the game's rules.
+              It exits 0 only if the bots found no violation.
+  --app echo  an echo phase (about 70% of --duration) and then a broadcast
+              phase (the rest), each against a server of its own, with
+              --clients clients (50 by default). It exits 0 only if nothing
+              was lost or corrupted.
+
+On a terminal it shows a live progress line; at the end it prints a summary.
 `
 
 // demoRate is the broadcast phase's packets a second per client.
 const demoRate = 20
 
+// The game demo's bots' rates, each a second.
+const (
+	demoMoveRate = 10
+	demoChatRate = 1
+)
+
+// Defaults of the demo's clients, per application.
+const (
+	demoGameClients = 300
+	demoEchoClients = 50
+)
+
 // demoOptions are the settings of a demo.
 type demoOptions struct {
+	app      string
 	duration time.Duration
 	clients  int
 	size     int
 	inflight int
 	backend  string
+	rooms    int
+	tick     time.Duration
 }
 
 // demoPhase is one server application and the stress run against it.
@@ -46,6 +69,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, code := parseDemo(args, stdout, stderr)
 	if code != keepGoing {
 		return code
+	}
+	if o.app == "mmo" {
+		return runGameDemo(ctx, o, stdout, stderr)
 	}
 	bcast := o.duration * 3 / 10
 	phases := []*demoPhase{{app: "echo", duration: o.duration - bcast}, {app: "broadcast", duration: bcast}}
@@ -76,15 +102,27 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func parseDemo(args []string, stdout, stderr io.Writer) (demoOptions, int) {
 	var o demoOptions
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.StringVar(&o.app, "app", "mmo", "mmo (the game) or echo (echo, then broadcast)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long the clients send, both phases together")
-	fs.IntVar(&o.clients, "clients", 50, "number of client sessions")
+	fs.IntVar(&o.clients, "clients", 0, "number of client sessions (0: 300 bots for mmo, 50 clients for echo)")
+	fs.IntVar(&o.rooms, "rooms", mmo.DefaultRooms, "mmo: rooms of the game")
+	fs.DurationVar(&o.tick, "tick", 0, "mmo: relay each moved player's latest position once per `DURATION` (0: every move at once)")
 	fs.IntVar(&o.size, "size", 64, "packet size in `BYTES`, the 4-byte header included (20..65535)")
 	fs.IntVar(&o.inflight, "inflight", 8, "echo: packets each client keeps in flight; broadcast: most own packets not yet back")
 	fs.StringVar(&o.backend, "backend", "auto", "I/O engine: auto, uring, iocp or std")
 	if code := parseFlags(fs, args, demoUsage, stdout, stderr); code != keepGoing {
 		return o, code
 	}
-	cfg := o.stressConfig("echo", "127.0.0.1:0", o.duration)
+	if o.app != "mmo" && o.app != "echo" {
+		return o, usageError(stderr, "demo", "--app must be mmo or echo, not %q", o.app)
+	}
+	if o.clients == 0 {
+		o.clients = demoEchoClients
+		if o.app == "mmo" {
+			o.clients = demoGameClients
+		}
+	}
+	cfg := o.stressConfig(o.app, "127.0.0.1:0", o.duration)
 	if msg := cfg.check(); msg != "" {
 		return o, usageError(stderr, "demo", "%s", msg)
 	}
@@ -106,6 +144,7 @@ func (o demoOptions) stressConfig(mode, target string, d time.Duration) stressCo
 			ConnectTimeout: 10 * time.Second,
 		},
 		mode: mode,
+		mmo:  mmo.BotConfig{Rooms: o.rooms, MoveRate: demoMoveRate, ChatRate: demoChatRate, Churn: true, Tick: o.tick},
 	}
 }
 
@@ -119,7 +158,7 @@ func (p *demoPhase) run(ctx context.Context, o demoOptions, stdout io.Writer, li
 		p.app, svc.Addr(), svc.Backend(), o.clients, p.duration)
 	var progress func(time.Duration, uint64)
 	if live {
-		progress = progressLine(stdout, p.app, svc)
+		progress = progressLine(stdout, p.app, svc.Service)
 	}
 	rep, err := stress(ctx, o.stressConfig(p.app, svc.Addr().String(), p.duration), progress)
 	if live {

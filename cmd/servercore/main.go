@@ -1,13 +1,14 @@
 // Command servercore runs a servercore game server, load-tests one, or
 // demonstrates both together.
 //
-//	servercore serve  --listen ADDR --app echo|broadcast [flags]
-//	servercore stress --target ADDR --clients N --duration D --size BYTES [flags]
-//	servercore demo   [--duration 10s] [--clients 50] [--size 64] [--backend auto]
+//	servercore serve  --listen ADDR --app mmo|echo|broadcast [--rooms N] [--room-capacity N] [--tick D] [flags]
+//	servercore stress --target ADDR --mode mmo --clients N [--rooms R] [--move-rate HZ] [--chat-rate HZ] [--churn] [--duration D] [--json]
+//	servercore stress --target ADDR --mode echo|broadcast --clients N --duration D --size BYTES [flags]
+//	servercore demo   [--app mmo|echo] [--duration 10s] [--clients N] [--backend auto]
 //
 // Run "servercore COMMAND -h" for the flags of each command. Exit status: 0 on
-// success, 1 when the run failed (a stress run lost or corrupted a packet), 2
-// for bad usage.
+// success, 1 when the run failed (a stress run lost or corrupted a packet, or
+// its game bots found a violation), 2 for bad usage.
 package main
 
 import (
@@ -33,9 +34,10 @@ const (
 const usageText = `usage: servercore COMMAND [flags]
 
 commands:
-  serve    run an echo or broadcast server until SIGINT/SIGTERM
+  serve    run the MMO sample, an echo or a broadcast server until SIGINT/SIGTERM
   stress   load-test a server with verifying clients (the DummyClient)
-  demo     serve and stress together on loopback for about ten seconds
+  demo     the MMO sample and its bots on loopback for about ten seconds
+           (--app echo: the echo and broadcast servers instead)
 
 Run "servercore COMMAND -h" for the flags of a command.
 `

@@ -23,6 +23,10 @@ type report struct {
 	Size        int     `json:"size"`
 	Inflight    int     `json:"inflight"`
 	Rate        float64 `json:"rate_per_client,omitempty"` // broadcast only
+	Rooms       int     `json:"rooms,omitempty"`           // mmo only
+	MoveRate    float64 `json:"move_rate,omitempty"`       // mmo only
+	ChatRate    float64 `json:"chat_rate,omitempty"`       // mmo only
+	Churn       bool    `json:"churn,omitempty"`           // mmo only
 	DurationSec float64 `json:"duration_sec"`              // measured, sending and draining
 	Interrupted bool    `json:"interrupted,omitempty"`     // cut short by a signal
 
@@ -36,6 +40,9 @@ type report struct {
 	P99us         float64 `json:"p99_us"`
 	P999us        float64 `json:"p999_us"`
 	MaxUs         float64 `json:"max_us"`
+	// MovesPerSec is Sent a second, in mmo mode: the bots' moves; Packets
+	// are then the moves seen by the other players.
+	MovesPerSec float64 `json:"moves_per_sec,omitempty"`
 
 	// Errors is ConnectErrors + Disconnects + Lost.
 	Errors        uint64 `json:"errors"`
@@ -56,8 +63,11 @@ func newReport(cfg stressConfig, backend string) *report {
 		Size:     cfg.Size,
 		Inflight: cfg.Inflight,
 	}
-	if cfg.mode == "broadcast" {
+	switch cfg.mode {
+	case "broadcast":
 		r.Rate = cfg.Rate
+	case "mmo":
+		r.Rooms, r.MoveRate, r.ChatRate, r.Churn = cfg.mmo.Rooms, cfg.mmo.MoveRate, cfg.mmo.ChatRate, cfg.mmo.Churn
 	}
 	return r
 }
@@ -73,6 +83,10 @@ func (r *report) fill(res *bot.Result) {
 	if sec := res.Elapsed.Seconds(); sec > 0 {
 		r.PacketsPerSec = round(float64(t.Good)/sec, 1)
 		r.BytesPerSec = round(float64(t.Good)*float64(r.Size)/sec, 1)
+		if r.Mode == "mmo" {
+			r.MovesPerSec = round(float64(t.Sent)/sec, 1)
+			r.BytesPerSec = 0
+		}
 	}
 	r.P50us = micros(t.Latency.Quantile(0.50))
 	r.P99us = micros(t.Latency.Quantile(0.99))
@@ -100,13 +114,23 @@ func (r *report) writeJSON(w io.Writer) error {
 
 func (r *report) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "stress %s: %d clients -> %s (backend %s), %d-byte packets, %s, %.2f s\n",
-		r.Mode, r.Clients, r.Target, r.Backend, r.Size, r.pacing(), r.DurationSec)
-	fmt.Fprintf(tw, "  packets\t%d received and verified (%d sent)\n", r.Packets, r.Sent)
-	fmt.Fprintf(tw, "  throughput\t%.0f packets/s, %.2f MB/s\n", r.PacketsPerSec, r.BytesPerSec/1e6)
-	fmt.Fprintf(tw, "  latency\tp50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.1f µs\n", r.P50us, r.P99us, r.P999us, r.MaxUs)
-	fmt.Fprintf(tw, "  errors\t%d (connect %d, disconnects %d, lost %d)\n", r.Errors, r.ConnectErrors, r.Disconnects, r.Lost)
-	fmt.Fprintf(tw, "  mismatches\t%d\n", r.Mismatches)
+	if r.Mode == "mmo" {
+		fmt.Fprintf(tw, "stress mmo: %d bots -> %s (backend %s), %s, %.2f s\n",
+			r.Clients, r.Target, r.Backend, r.pacing(), r.DurationSec)
+		fmt.Fprintf(tw, "  moves\t%d sent, %.0f/s\n", r.Sent, r.MovesPerSec)
+		fmt.Fprintf(tw, "  deliveries\t%d moves seen by the others, %.0f/s\n", r.Packets, r.PacketsPerSec)
+		fmt.Fprintf(tw, "  latency\tmove to seen: p50 %.1f µs, p99 %.1f µs, max %.1f µs\n", r.P50us, r.P99us, r.MaxUs)
+		fmt.Fprintf(tw, "  errors\t%d (connect %d, disconnects %d, moves lost %d)\n", r.Errors, r.ConnectErrors, r.Disconnects, r.Lost)
+		fmt.Fprintf(tw, "  violations\t%d\n", r.Mismatches)
+	} else {
+		fmt.Fprintf(tw, "stress %s: %d clients -> %s (backend %s), %d-byte packets, %s, %.2f s\n",
+			r.Mode, r.Clients, r.Target, r.Backend, r.Size, r.pacing(), r.DurationSec)
+		fmt.Fprintf(tw, "  packets\t%d received and verified (%d sent)\n", r.Packets, r.Sent)
+		fmt.Fprintf(tw, "  throughput\t%.0f packets/s, %.2f MB/s\n", r.PacketsPerSec, r.BytesPerSec/1e6)
+		fmt.Fprintf(tw, "  latency\tp50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.1f µs\n", r.P50us, r.P99us, r.P999us, r.MaxUs)
+		fmt.Fprintf(tw, "  errors\t%d (connect %d, disconnects %d, lost %d)\n", r.Errors, r.ConnectErrors, r.Disconnects, r.Lost)
+		fmt.Fprintf(tw, "  mismatches\t%d\n", r.Mismatches)
+	}
 	if r.FirstError != "" {
 		fmt.Fprintf(tw, "  first error\t%s\n", r.FirstError)
 	}
@@ -122,8 +146,15 @@ func (r *report) writeText(w io.Writer) error {
 
 // pacing describes how the clients sent.
 func (r *report) pacing() string {
-	if r.Mode == "broadcast" {
+	switch r.Mode {
+	case "broadcast":
 		return fmt.Sprintf("%g packets/s per client, window %d", r.Rate, r.Inflight)
+	case "mmo":
+		churn := ""
+		if r.Churn {
+			churn = ", churning"
+		}
+		return fmt.Sprintf("%d rooms, %g moves/s and %g chats/s per bot%s", r.Rooms, r.MoveRate, r.ChatRate, churn)
 	}
 	return fmt.Sprintf("inflight %d", r.Inflight)
 }
@@ -138,12 +169,18 @@ func (r *report) verdict() string {
 		why = append(why, fmt.Sprintf("%d errors", r.Errors))
 	}
 	if r.Mismatches > 0 {
-		why = append(why, fmt.Sprintf("%d mismatches", r.Mismatches))
+		what := "mismatches"
+		if r.Mode == "mmo" {
+			what = "violations"
+		}
+		why = append(why, fmt.Sprintf("%d %s", r.Mismatches, what))
 	}
 	if r.Interrupted {
 		why = append(why, "interrupted")
 	}
 	switch {
+	case r.ok() && !r.Interrupted && r.Mode == "mmo":
+		return "OK: no violation"
 	case r.ok() && !r.Interrupted:
 		return "OK: nothing lost or corrupted"
 	case r.ok():

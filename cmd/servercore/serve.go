@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"servercore"
+	"servercore/examples/mmo"
 )
 
 // defaultStopTimeout bounds a graceful stop (--stop-timeout): Service.Stop
@@ -19,7 +20,7 @@ const defaultStopTimeout = 10 * time.Second
 // is not a terminal (--stats-interval).
 const defaultStatsInterval = 10 * time.Second
 
-const serveUsage = `usage: servercore serve --listen ADDR --app echo|broadcast [flags]
+const serveUsage = `usage: servercore serve --listen ADDR --app mmo|echo|broadcast [flags]
 
 Runs a packet server. Once it accepts connections it prints
   listening on HOST:PORT (backend NAME)
@@ -29,6 +30,10 @@ for up to --stop-timeout, and it exits 0. Protocol errors, refusals,
 slow readers cut and handler panics are logged on stderr (at most one line
 a second of each), and a summary line every --stats-interval.
 
+  mmo        the MMO sample (servercore/examples/mmo): log in, enter one of
+             --rooms rooms of --room-capacity players, move, chat, leave;
+             moves are relayed at once, or each player's latest once per
+             --tick
   echo       sends every packet back unchanged (same id, same payload)
   broadcast  sends every packet to every connected session, the sender included
 `
@@ -47,13 +52,33 @@ type serveOptions struct {
 	sendQueueAge   time.Duration
 	stopTimeout    time.Duration
 	statsInterval  time.Duration
+	rooms          int           // mmo
+	roomCapacity   int           // mmo
+	tick           time.Duration // mmo
 }
 
-// config is the library configuration of the server.
-func (o serveOptions) config(logger *slog.Logger) servercore.Config {
-	a, _ := lookupApp(o.app) // checked with the flags
+// server is a running server: its service and, for the game, the world its
+// sessions share.
+type server struct {
+	*servercore.Service
+	game *mmo.Game // nil but for the mmo app
+}
+
+// Stop stops the service, then the game, whose rooms get every leave first.
+func (s *server) Stop(ctx context.Context) error {
+	err := s.Service.Stop(ctx)
+	if s.game != nil {
+		if gerr := s.game.Close(ctx); err == nil {
+			err = gerr
+		}
+	}
+	return err
+}
+
+// config is the library configuration of a server of newSession's sessions.
+func (o serveOptions) config(newSession func() servercore.PacketHandler, logger *slog.Logger) servercore.Config {
 	return servercore.Config{
-		NewPacketSession: a.newSession,
+		NewPacketSession: newSession,
 		Backend:          o.backend,
 		MaxSessions:      o.maxSessions,
 		MaxPacketSize:    o.maxPacket,
@@ -107,7 +132,10 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	var o serveOptions
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&o.listen, "listen", "", "`ADDR` to listen on, host:port (port 0 picks a free one); required")
-	fs.StringVar(&o.app, "app", "", "application: echo or broadcast; required")
+	fs.StringVar(&o.app, "app", "", "application: "+appNames+"; required")
+	fs.IntVar(&o.rooms, "rooms", mmo.DefaultRooms, "mmo: number of rooms")
+	fs.IntVar(&o.roomCapacity, "room-capacity", mmo.DefaultRoomCapacity, "mmo: players a room holds at most")
+	fs.DurationVar(&o.tick, "tick", 0, "mmo: relay each moved player's latest position once per `DURATION` (0: every move at once)")
 	fs.StringVar(&o.backend, "backend", "auto", "I/O engine: auto, uring, iocp or std")
 	fs.IntVar(&o.maxSessions, "max-sessions", 0, "sessions alive at once, further connections are refused (0: the library default, 10000)")
 	fs.IntVar(&o.maxPacket, "max-packet", 0, "largest packet accepted in `BYTES`, header included, 4..65535 (0: 65535)")
@@ -126,7 +154,13 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	case o.listen == "":
 		return o, usageError(stderr, "serve", "--listen is required")
 	case !known:
-		return o, usageError(stderr, "serve", "--app must be echo or broadcast, not %q", o.app)
+		return o, usageError(stderr, "serve", "--app must be %s, not %q", appNames, o.app)
+	case o.rooms < 1 || o.rooms > 1<<16:
+		return o, usageError(stderr, "serve", "--rooms must be within 1..%d", 1<<16)
+	case o.roomCapacity < 1:
+		return o, usageError(stderr, "serve", "--room-capacity must be at least 1")
+	case o.tick < 0:
+		return o, usageError(stderr, "serve", "--tick must not be negative")
 	case !validBackend(o.backend):
 		return o, usageError(stderr, "serve", "--backend must be auto, uring, iocp or std, not %q", o.backend)
 	case o.maxSessions < 0:
@@ -146,30 +180,44 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 }
 
 // startServer makes and starts a server; once it returns, the server accepts
-// on svc.Addr(). A nil logger discards the library's log.
-func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*servercore.Service, error) {
+// on its Addr(). A nil logger discards the library's log.
+func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if o.stopTimeout <= 0 {
 		o.stopTimeout = defaultStopTimeout
 	}
-	svc, err := servercore.NewServerService(o.listen, o.config(logger))
+	a, _ := lookupApp(o.app) // checked with the flags
+	srv := new(server)
+	newSession := a.newSession
+	if a.game {
+		g, err := mmo.NewGame(mmo.Config{Rooms: o.rooms, RoomCapacity: o.roomCapacity, Tick: o.tick})
+		if err != nil {
+			return nil, fmt.Errorf("new game: %w", err)
+		}
+		srv.game, newSession = g, g.NewSession
+	}
+	svc, err := servercore.NewServerService(o.listen, o.config(newSession, logger))
 	if err != nil {
+		if srv.game != nil {
+			_ = srv.game.Close(context.Background()) // nothing was posted to it
+		}
 		return nil, fmt.Errorf("new server: %w", err)
 	}
+	srv.Service = svc
 	if err := svc.Start(ctx); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.Background(), o.stopTimeout)
 		defer cancel()
-		_ = svc.Stop(stopCtx) // releases the engine; the start error is the news
+		_ = srv.Stop(stopCtx) // releases the engine; the start error is the news
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	return svc, nil
+	return srv, nil
 }
 
-// logStats writes a summary line of svc's counters to w every interval
-// until ctx ends.
-func logStats(ctx context.Context, svc *servercore.Service, interval time.Duration, w io.Writer) {
+// logStats writes a summary line of svc's counters, and its game's, to w
+// every interval until ctx ends.
+func logStats(ctx context.Context, svc *server, interval time.Duration, w io.Writer) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -177,7 +225,11 @@ func logStats(ctx context.Context, svc *servercore.Service, interval time.Durati
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			fmt.Fprintf(w, "%s serve: %s\n", programName, statsLine(svc.Stats()))
+			line := statsLine(svc.Stats())
+			if svc.game != nil {
+				line += "; " + gameLine(svc.game.Stats())
+			}
+			fmt.Fprintf(w, "%s serve: %s\n", programName, line)
 		}
 	}
 }
@@ -202,4 +254,12 @@ func statsLine(st servercore.Stats) string {
 		}
 	}
 	return line
+}
+
+// gameLine is the one-line summary of a game's counters: its players, what
+// they did, and what was refused or dropped.
+func gameLine(st mmo.Stats) string {
+	return fmt.Sprintf("players %d, in rooms %d, moves %d relayed %d, chats %d relayed %d, refused logins %d enters %d, dropped invalid %d, over rate %d, out of room %d, room busy %d",
+		st.Players, st.InRooms, st.Moves, st.MovesSent, st.Chats, st.ChatsSent, st.LoginsRefused, st.EntersRefused,
+		st.InvalidMoves+st.InvalidChats, st.LimitedMoves+st.LimitedChats, st.OutOfRoom, st.RoomBusy)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"servercore"
+	"servercore/examples/mmo"
 	"servercore/internal/bot"
 	"servercore/internal/checkpacket"
 )
@@ -19,6 +20,15 @@ a server ("servercore serve") and checks every byte that comes back.
 
   --mode echo       each client keeps --inflight packets in flight; every
                     reply must be the oldest packet in flight, unchanged.
+  --mode mmo        the MMO sample's bots: each logs in, enters room i mod
+                    --rooms, moves --move-rate and chats --chat-rate times a
+                    second, and with --churn leaves and enters again now and
+                    then. They check the game, not bytes: another player's
+                    spawn before its moves, none after its despawn, each
+                    room's membership as every member sees it, each sender's
+                    chats in order, and every move delivered (or, with --tick
+                    set to the server's, each player's latest). Latency is
+                    from a move to its being seen; violations are mismatches.
   --mode broadcast  each client sends --rate packets a second (with at most
                     --inflight of its own not yet back); every client must get
                     every client's packets, its own included, each sender's
@@ -38,11 +48,12 @@ Exit status: 0 if packets arrived and none was lost or wrong, 1 otherwise,
 2 for bad usage.
 `
 
-// stressConfig are the settings of a stress run: the bots' and the
-// application's name, "echo" or "broadcast".
+// stressConfig are the settings of a stress run: the bots', the
+// application's name, and the game bots' own.
 type stressConfig struct {
 	bot.Config
 	mode string
+	mmo  mmo.BotConfig
 }
 
 // runStress runs "servercore stress" with args and returns the exit code.
@@ -80,7 +91,12 @@ func parseStress(args []string, stdout, stderr io.Writer) (cfg stressConfig, asJ
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long the clients send")
 	fs.IntVar(&cfg.Size, "size", 64, "packet size in `BYTES`, the 4-byte header included (20..65535)")
 	fs.IntVar(&cfg.Inflight, "inflight", 1, "echo: packets each client keeps in flight; broadcast: most own packets not yet back")
-	fs.StringVar(&cfg.mode, "mode", "echo", "echo or broadcast, as the server's --app")
+	fs.StringVar(&cfg.mode, "mode", "echo", appNames+", as the server's --app")
+	fs.IntVar(&cfg.mmo.Rooms, "rooms", mmo.DefaultRooms, "mmo: rooms the bots spread over, at most the server's")
+	fs.Float64Var(&cfg.mmo.MoveRate, "move-rate", 10, "mmo: moves a second each bot makes (the server drops more than 30)")
+	fs.Float64Var(&cfg.mmo.ChatRate, "chat-rate", 1, "mmo: chats a second each bot sends (the server drops more than 5)")
+	fs.BoolVar(&cfg.mmo.Churn, "churn", false, "mmo: bots leave their room now and then, and enter it again")
+	fs.DurationVar(&cfg.mmo.Tick, "tick", 0, "mmo: the server's --tick; the bots then check each player's latest move, not every one")
 	fs.Float64Var(&cfg.Rate, "rate", 10, "broadcast: packets a second each client sends")
 	fs.StringVar(&cfg.Backend, "backend", "auto", "I/O engine of the clients: auto, uring, iocp or std")
 	fs.DurationVar(&cfg.Drain, "drain", 2*time.Second, "how long to wait for packets in flight after --duration")
@@ -111,7 +127,11 @@ func (cfg stressConfig) check() string {
 	case cfg.Inflight < 1:
 		return "--inflight must be at least 1"
 	case !known:
-		return fmt.Sprintf("--mode must be echo or broadcast, not %q", cfg.mode)
+		return fmt.Sprintf("--mode must be %s, not %q", appNames, cfg.mode)
+	case cfg.mmo.Rooms < 1 || cfg.mmo.MoveRate < 0 || cfg.mmo.ChatRate < 0 || cfg.mmo.Tick < 0:
+		return "--rooms must be at least 1, and --move-rate, --chat-rate and --tick not negative"
+	case cfg.mode == "mmo" && !(cfg.mmo.MoveRate > 0):
+		return "--move-rate must be positive: the bots check moves"
 	case !(cfg.Rate > 0):
 		return "--rate must be positive"
 	case !validBackend(cfg.Backend):
@@ -130,7 +150,11 @@ func (cfg stressConfig) check() string {
 // error is for a run that could not be made or stopped.
 func stress(ctx context.Context, cfg stressConfig, progress func(elapsed time.Duration, received uint64)) (*report, error) {
 	a, _ := lookupApp(cfg.mode) // checked with the flags
-	res, err := bot.Stress(ctx, cfg.Config, a.newBot, progress)
+	newBot := a.newBot
+	if a.game {
+		newBot = mmo.NewBot(cfg.mmo)
+	}
+	res, err := bot.Stress(ctx, cfg.Config, newBot, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,10 @@
+package mmo
+
+import (
+	"os"
+	"testing"
+
+	"servercore/internal/testkit"
+)
+
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
