@@ -96,13 +96,14 @@ func ExampleQueue_Close() {
 		room.Post(func() { fmt.Println("job", i) })
 	}
 	room.Close()
-	fmt.Println(room.Post(func() {}))
-	<-room.Done()
+	err := room.Post(func() {}) // refused: the queue is closed
+	<-room.Done()               // the jobs posted before ran
+	fmt.Println(err)
 	// Output:
-	// job: closed
 	// job 0
 	// job 1
 	// job 2
+	// job: closed
 }
 
 // Closing the pool runs what was posted and returns when every goroutine
