@@ -103,9 +103,25 @@ wait_for "servercore_accepted_total{service=\"echo\"} == bool $clients"
 wait_for "sum(servercore_disconnects_total{service=\"echo\"}) == bool $clients"
 wait_for "servercore_refused_total{service=\"echo\"} == bool 0"
 wait_for "increase(servercore_received_packets_total{service=\"echo\"}[1m]) > bool 0"
+# The dashboard's CPU per packet joins the process's series to the service's.
+wait_for 'count(rate(process_cpu_seconds_total[1m]) / on (instance, job) group_right sum by (instance, job, service) (rate(servercore_received_packets_total[1m]))) == bool 1'
 echo "prometheus: disconnects by cause:"
 curl -sf --get "$api/api/v1/query" --data-urlencode 'query=servercore_disconnects_total > 0' |
 	grep -o '"cause":"[^"]*"[^]]*"[0-9.]*"' | sed 's/"cause":"\([^"]*\)".*"\([0-9.]*\)"/  \1 \2/' || true
+
+# Every query of the Grafana dashboard must be one Prometheus accepts.
+python3 -c 'import json,sys
+for p in json.load(open(sys.argv[1]))["panels"]:
+    for t in p.get("targets", []): print(t["expr"])' metrics/grafana/servercore.json |
+	sed -e 's/\$service/.*/g' -e 's/\$__rate_interval/5s/g' >"$work/exprs"
+n=0
+while IFS= read -r expr; do
+	curl -sf --get "$api/api/v1/query" --data-urlencode "query=$expr" | grep -q '"status":"success"' ||
+		fail "the dashboard's query $expr fails"
+	n=$((n + 1))
+done <"$work/exprs"
+[ "$n" -gt 0 ] || fail "no query found in the dashboard"
+echo "prometheus: the dashboard's $n queries run"
 
 kill -INT "$serve_pid"
 rc=0
