@@ -41,10 +41,13 @@
 //	servercore_job_start_latency_seconds    summary  from Post to the job's start, sampled
 //	servercore_job_start_latency_max_seconds gauge  the longest of them
 //
+// A game adds figures of its own (players, rooms) with
+// prometheus.NewGaugeFunc or NewCounterFunc and the same service label.
+//
 // The causes are those of the library's errors.Is causes: peer_closed,
 // protocol, send_queue_full, send_timeout, idle_timeout, packet_timeout,
 // recv_overflow, panic, service_closed, local (Disconnect(nil)) and other.
 // The job pool keeps its latency as quantiles (0.5, 0.9, 0.99), so it is
-// exported as a summary whose sum is not known; the summary's count is the
+// exported as a summary whose sum, not kept, reads 0; its count is the
 // number of posts sampled.
 package prom
