@@ -106,8 +106,8 @@ wait_for "increase(servercore_received_packets_total{service=\"echo\"}[1m]) > bo
 # The dashboard's CPU per packet joins the process's series to the service's.
 wait_for 'count(rate(process_cpu_seconds_total[1m]) / on (instance, job) group_right sum by (instance, job, service) (rate(servercore_received_packets_total[1m]))) == bool 1'
 echo "prometheus: disconnects by cause:"
-curl -sf --get "$api/api/v1/query" --data-urlencode 'query=servercore_disconnects_total > 0' |
-	grep -o '"cause":"[^"]*"[^]]*"[0-9.]*"' | sed 's/"cause":"\([^"]*\)".*"\([0-9.]*\)"/  \1 \2/' || true
+curl -sf --get "$api/api/v1/query" --data-urlencode 'query=sum by (cause) (servercore_disconnects_total) > 0' |
+	grep -o '"cause":"[^"]*"},"value":\[[^,]*,"[^"]*"' | sed 's/"cause":"\([^"]*\)".*,"\([^"]*\)"$/  \1 \2/' || true
 
 # Every query of the Grafana dashboard must be one Prometheus accepts.
 python3 -c 'import json,sys
