@@ -76,4 +76,8 @@ median() { sort -g "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) 
 for v in "${variants[@]}"; do
 	echo "median $v $(median "$work/$v") µs/packet"
 done
-awk -v m="$(median "$work/metrics")" -v p="$(median "$work/plain")" 'BEGIN { printf "metrics / plain: %.3f×\n", m / p }'
+awk -v m="$(median "$work/metrics")" -v p="$(median "$work/plain")" 'BEGIN { printf "metrics / plain, of the medians: %.3f×\n", m / p }'
+# Each round's metrics run against the plain run beside it, which the
+# machine's slow and fast spells affect alike.
+paste "$work/metrics" "$work/plain" | awk '{ print $1 / $2 }' >"$work/ratios"
+echo "metrics / plain, median of the rounds' ratios: $(median "$work/ratios")×"
