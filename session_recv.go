@@ -20,10 +20,10 @@ func (s *Session) registerRecv() {
 	if !s.svc.engineRecvMemory {
 		lim := &s.svc.recvLimits
 		if s.recv == nil {
-			s.recv = newRecvBuf(lim)
+			s.newRecv()
 		}
 		s.recv.clean(lim)
-		if s.recv.Free() == 0 && !s.recv.grow(lim) {
+		if s.recv.Free() == 0 && !s.growRecv() {
 			s.Disconnect(fmt.Errorf("%w: %d unread bytes fill the buffer", ErrRecvOverflow, s.recv.Len()))
 			return
 		}
@@ -60,7 +60,7 @@ func (s *Session) processRecv(ev *port.Event) {
 		if !s.recv.OnWrite(n) {
 			err = fmt.Errorf("%w: %d bytes written into %d free", ErrRecvOverflow, n, s.recv.Free())
 		} else if err = s.deliverBuffered(); err == nil && filled {
-			s.recv.grow(&s.svc.recvLimits) // the stream outpaces the buffer
+			s.growRecv() // the stream outpaces the buffer
 		}
 	}
 	if err != nil {
@@ -76,15 +76,14 @@ func (s *Session) processRecv(ev *port.Event) {
 // incomplete tail is kept. The receive buffer exists only while it holds
 // bytes, so that an idle session holds no receive memory.
 func (s *Session) deliverData(data []byte) error {
-	lim := &s.svc.recvLimits
 	for len(data) > 0 && s.Connected() {
 		if s.recv == nil {
 			n, err := s.deliver(data)
 			if err != nil || !s.Connected() || n == len(data) {
 				return err
 			}
-			s.recv = newRecvBuf(lim)
-			if !s.recv.write(data[n:], lim) {
+			s.newRecv()
+			if !s.writeRecv(data[n:]) {
 				return fmt.Errorf("%w: %d unconsumed bytes", ErrRecvOverflow, len(data)-n)
 			}
 			return nil
@@ -93,7 +92,7 @@ func (s *Session) deliverData(data []byte) error {
 		if s.recvNeed > 0 {
 			take = min(take, int(s.recvNeed)-s.recv.Len())
 		}
-		if !s.recv.write(data[:take], lim) {
+		if !s.writeRecv(data[:take]) {
 			return fmt.Errorf("%w: %d unread bytes and %d more", ErrRecvOverflow, s.recv.Len(), take)
 		}
 		data = data[take:]
@@ -132,11 +131,46 @@ func (s *Session) deliver(data []byte) (int, error) {
 	return n, err
 }
 
+// newRecv gives the session a receive buffer.
+func (s *Session) newRecv() {
+	s.recv = newRecvBuf(&s.svc.recvLimits)
+	s.countRecv(s.recv.Cap())
+}
+
+// growRecv grows the receive buffer, within its limit, and reports whether
+// it could.
+func (s *Session) growRecv() bool {
+	c := s.recv.Cap()
+	ok := s.recv.grow(&s.svc.recvLimits)
+	s.countRecv(s.recv.Cap() - c)
+	return ok
+}
+
+// writeRecv appends p to the receive buffer, which grows if it must, and
+// reports false if the unread bytes would exceed its limit.
+func (s *Session) writeRecv(p []byte) bool {
+	c := s.recv.Cap()
+	ok := s.recv.write(p, &s.svc.recvLimits)
+	s.countRecv(s.recv.Cap() - c)
+	return ok
+}
+
 // freeRecv gives the receive buffer back.
 func (s *Session) freeRecv() {
 	if s.recv != nil {
+		s.countRecv(-s.recv.Cap())
 		s.recv.release()
 		s.recv = nil
+	}
+}
+
+// countRecv counts delta bytes more of receive memory held. Only the
+// buffer's allocation, growth and release count, never a packet, so that
+// Stats can read the memory held without touching the buffers, which
+// belong to the sessions' completion contexts.
+func (s *Session) countRecv(delta int) {
+	if delta != 0 {
+		s.svc.traffic.of(s.id).recvHeld.Add(int64(delta))
 	}
 }
 

@@ -243,3 +243,13 @@ func (s *Session) onSend(n int) {
 	defer s.recoverHandler(callbackSend)
 	s.events.OnSend(s, n)
 }
+
+// sendQueued is the bytes queued or being written on the session now.
+func (s *Session) sendQueued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out == nil {
+		return 0
+	}
+	return s.out.queued
+}

@@ -21,6 +21,14 @@ type Stats struct {
 	BytesIn      uint64
 	BytesOut     uint64
 	Disconnects  DisconnectCounts // sessions ended, by cause
+	// SendQueued is the bytes queued or being written on all sessions
+	// now; SendQueueMax is the most that one session has queued now, the
+	// slowest reader's backlog (cut at Config.SendQueueLimit).
+	SendQueued   int
+	SendQueueMax int
+	// RecvBuffered is the memory the sessions' receive buffers hold now,
+	// in bytes: their capacity, not the unread bytes in them.
+	RecvBuffered int64
 	// HandlerPanics counts the panics recovered in handlers and session
 	// factories, those after a session ended (in OnDisconnected) included.
 	HandlerPanics uint64
@@ -76,7 +84,9 @@ func (d *disconnectCounts) addTo(c *DisconnectCounts) {
 	}
 }
 
-// Stats returns a snapshot of the service's counters.
+// Stats returns a snapshot of the service's counters. It visits every
+// session for its send queue, so it costs a lock per session: read it
+// every second or so, not per packet.
 func (svc *Service) Stats() Stats {
 	svc.mu.RLock()
 	defer svc.mu.RUnlock()
@@ -90,6 +100,9 @@ func (svc *Service) Stats() Stats {
 		if s.Connected() {
 			st.Sessions++
 		}
+		q := s.sendQueued()
+		st.SendQueued += q
+		st.SendQueueMax = max(st.SendQueueMax, q)
 	}
 	svc.traffic.addTo(&st)
 	svc.disconnects.addTo(&st.Disconnects)
@@ -104,10 +117,12 @@ func (svc *Service) Stats() Stats {
 // own.
 const trafficShards = 64
 
-// trafficShard is one cache line of traffic counters.
+// trafficShard is one cache line of traffic counters, and of the receive
+// memory its sessions hold.
 type trafficShard struct {
 	packetsIn, packetsOut, bytesIn, bytesOut atomic.Uint64
-	_                                        [64 - 4*8]byte
+	recvHeld                                 atomic.Int64
+	_                                        [64 - 5*8]byte
 }
 
 // traffic is a service's packet and byte counts, in shards chosen by
@@ -125,5 +140,6 @@ func (t *traffic) addTo(st *Stats) {
 		st.PacketsOut += c.packetsOut.Load()
 		st.BytesIn += c.bytesIn.Load()
 		st.BytesOut += c.bytesOut.Load()
+		st.RecvBuffered += c.recvHeld.Load()
 	}
 }

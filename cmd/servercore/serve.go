@@ -28,7 +28,11 @@ on stdout (with --listen HOST:0 the port is the free one picked). It stops
 gracefully on SIGINT or SIGTERM: every session writes what it has queued,
 for up to --stop-timeout, and it exits 0. Protocol errors, refusals,
 slow readers cut and handler panics are logged on stderr (at most one line
-a second of each), and a summary line every --stats-interval.
+a second of each), and a summary line every --stats-interval. With
+--metrics ADDR it serves Prometheus metrics on http://ADDR/metrics and the
+runtime's profiles on /debug/pprof/, and prints
+  metrics on http://HOST:PORT/metrics
+after the listening line.
 
   mmo        the MMO sample (servercore/examples/mmo): log in, enter one of
              --rooms rooms of --room-capacity players, move, chat, leave;
@@ -55,6 +59,7 @@ type serveOptions struct {
 	rooms          int           // mmo
 	roomCapacity   int           // mmo
 	tick           time.Duration // mmo
+	metrics        string        // the address of /metrics and /debug/pprof/, if any
 }
 
 // server is a running server: its service and, for the game, the world its
@@ -98,13 +103,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code != keepGoing {
 		return code
 	}
+	var metrics *metricsServer
+	if opts.metrics != "" {
+		m, err := listenMetrics(opts.metrics)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
+			return exitFailed
+		}
+		metrics = m
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc, err := startServer(ctx, opts, logger)
 	if err != nil {
+		if metrics != nil {
+			metrics.stop()
+		}
 		fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "listening on %s (backend %s)\n", svc.Addr(), svc.Backend())
+	if metrics != nil {
+		metrics.serve(opts.app, svc.Service, stderr)
+		defer metrics.stop()
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", metrics.Addr())
+	}
 
 	interval := opts.statsInterval
 	if interval == 0 && !isTerminal(stdout) {
@@ -145,6 +167,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	fs.DurationVar(&o.packetTimeout, "packet-timeout", 0, "disconnect a session whose packet begun is not whole within this `DURATION` (0: the library default, 10s; negative: never)")
 	fs.DurationVar(&o.sendQueueAge, "send-queue-max-age", 0, "disconnect a session whose oldest unsent byte waited longer than this `DURATION` (0: never)")
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "on SIGINT or SIGTERM, let sessions write what they queued for up to this `DURATION`, then cut them")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on /metrics and profiles on /debug/pprof/ at `ADDR`, host:port, a listener apart from the game's (empty: none)")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "log a summary line every `DURATION` (0: every 10s when stdout is not a terminal, else never; negative: never)")
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
 		return o, code

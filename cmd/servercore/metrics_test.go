@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"servercore/internal/testkit"
+)
+
+var metricsLine = regexp.MustCompile(`^metrics on http://(127\.0\.0\.1:[0-9]+)/metrics$`)
+
+// TestServeMetrics: serve --metrics serves the service's metrics and the
+// profiles on a port of their own, and both stop with serve.
+func TestServeMetrics(t *testing.T) {
+	defer testkit.LeakCheck(t)()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", "echo", "--metrics", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("serve printed nothing (exit %d)", <-done)
+	}
+	addr := checkListening(t, lines.Text())
+	if !lines.Scan() {
+		t.Fatalf("serve printed no metrics line (exit %d)", <-done)
+	}
+	m := metricsLine.FindStringSubmatch(lines.Text())
+	if m == nil || m[1] == addr {
+		t.Fatalf("serve printed %q, want \"metrics on http://127.0.0.1:PORT/metrics\" on a port apart from %s", lines.Text(), addr)
+	}
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain whatever follows
+	expectEcho(t, addr)
+
+	client := &http.Client{Timeout: testTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := client.Get("http://" + m[1] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s, %v", path, resp.Status, err)
+		}
+		return string(body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(get("/metrics")))
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	for _, name := range []string{"servercore_sessions", "servercore_accepted_total", "servercore_disconnects_total", "go_goroutines", "process_cpu_seconds_total"} {
+		if _, ok := mfs[name]; !ok {
+			t.Errorf("/metrics has no %s", name)
+		}
+	}
+	if acc := mfs["servercore_accepted_total"].GetMetric(); len(acc) != 1 || acc[0].GetCounter().GetValue() < 2 {
+		t.Errorf("servercore_accepted_total %v, want the 2 connections made", acc)
+	}
+	if body := get("/debug/pprof/"); !strings.Contains(body, "goroutine") {
+		t.Errorf("/debug/pprof/ lists no goroutine profile")
+	}
+	if body := get("/debug/pprof/goroutine?debug=1"); !strings.Contains(body, "goroutine profile") {
+		t.Errorf("/debug/pprof/goroutine?debug=1 is no goroutine profile")
+	}
+
+	cancel()
+	if code := testkit.Recv(t, done, testTimeout, "serve to stop after its context was cancelled"); code != exitOK {
+		t.Errorf("serve exited %d on cancel, want 0", code)
+	}
+	if _, err := (&http.Client{Timeout: time.Second}).Get("http://" + m[1] + "/metrics"); err == nil {
+		t.Error("the metrics are still served after serve stopped")
+	}
+}
+
+// TestServeMetricsBadAddr: a metrics address that cannot be listened on
+// fails serve before the game's port opens.
+func TestServeMetricsBadAddr(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "serve", "--listen", "127.0.0.1:0", "--app", "echo", "--metrics", "127.0.0.1:-1")
+	if code != exitFailed || strings.Contains(stdout, "listening") || !strings.Contains(stderr, "metrics") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, no listening line, a metrics error", code, stdout, stderr, exitFailed)
+	}
+}

@@ -1,0 +1,10 @@
+package prom
+
+import (
+	"os"
+	"testing"
+
+	"servercore/internal/testkit"
+)
+
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
