@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"servercore"
+	"servercore/examples/mmo"
 	"servercore/metrics/prom"
 )
 
@@ -36,15 +36,19 @@ func listenMetrics(addr string) (*metricsServer, error) {
 	return &metricsServer{ln: ln, srv: &http.Server{ReadHeaderTimeout: 10 * time.Second}}, nil
 }
 
-// serve serves svc's metrics, labelled service=name, with the Go runtime's
-// and the process's, until stop.
-func (m *metricsServer) serve(name string, svc *servercore.Service, errLog io.Writer) {
+// serve serves srv's metrics, labelled service=name — its service's, its
+// game's and its rooms' job pool's when it runs the game — with the Go
+// runtime's and the process's, until stop.
+func (m *metricsServer) serve(name string, srv *server, errLog io.Writer) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		prom.NewCollector(name, svc, nil),
+		prom.NewCollector(name, srv.Service, srv.pool),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	if srv.game != nil {
+		reg.MustRegister(gameCollector{name: name, game: srv.game})
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// The profiles are registered on this mux only: importing net/http/pprof
@@ -78,4 +82,43 @@ func (m *metricsServer) stop() {
 		m.srv.Close()
 	}
 	m.ln.Close() // in case Serve had not begun yet
+}
+
+// gameCollector exports the MMO sample's figures: players, and what the
+// rules refused or dropped, read from the game's Stats at scrape time.
+type gameCollector struct {
+	name string
+	game *mmo.Game
+}
+
+var (
+	gamePlayers = prometheus.NewDesc("servercore_mmo_players", "Players logged in now.", []string{"service"}, nil)
+	gameInRooms = prometheus.NewDesc("servercore_mmo_players_in_rooms", "Players in a room now.", []string{"service"}, nil)
+	gameRelayed = prometheus.NewDesc("servercore_mmo_relayed_total", "S_MOVE and S_CHAT packets queued to players.", []string{"service", "kind"}, nil)
+	gameDropped = prometheus.NewDesc("servercore_mmo_dropped_total", "Requests refused or dropped, by the rule they broke.", []string{"service", "rule"}, nil)
+)
+
+func (c gameCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{gamePlayers, gameInRooms, gameRelayed, gameDropped} {
+		ch <- d
+	}
+}
+
+func (c gameCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.game.Stats()
+	ch <- prometheus.MustNewConstMetric(gamePlayers, prometheus.GaugeValue, float64(st.Players), c.name)
+	ch <- prometheus.MustNewConstMetric(gameInRooms, prometheus.GaugeValue, float64(st.InRooms), c.name)
+	ch <- prometheus.MustNewConstMetric(gameRelayed, prometheus.CounterValue, float64(st.MovesSent), c.name, "move")
+	ch <- prometheus.MustNewConstMetric(gameRelayed, prometheus.CounterValue, float64(st.ChatsSent), c.name, "chat")
+	for _, d := range []struct {
+		rule string
+		n    uint64
+	}{
+		{"login_refused", st.LoginsRefused}, {"enter_refused", st.EntersRefused},
+		{"invalid_move", st.InvalidMoves}, {"invalid_chat", st.InvalidChats},
+		{"move_rate", st.LimitedMoves}, {"chat_rate", st.LimitedChats},
+		{"out_of_room", st.OutOfRoom}, {"room_busy", st.RoomBusy},
+	} {
+		ch <- prometheus.MustNewConstMetric(gameDropped, prometheus.CounterValue, float64(d.n), c.name, d.rule)
+	}
 }

@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/proto"
 
+	"servercore/examples/mmo/mmopb"
 	"servercore/internal/testkit"
 )
 
@@ -94,5 +98,87 @@ func TestServeMetricsBadAddr(t *testing.T) {
 	code, stdout, stderr := runCmd(t, "serve", "--listen", "127.0.0.1:0", "--app", "echo", "--metrics", "127.0.0.1:-1")
 	if code != exitFailed || strings.Contains(stdout, "listening") || !strings.Contains(stderr, "metrics") {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, no listening line, a metrics error", code, stdout, stderr, exitFailed)
+	}
+}
+
+// TestServeGameMetrics: with the game, /metrics also has its players, what
+// its rules dropped, and its rooms' job pool.
+func TestServeGameMetrics(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", "mmo", "--metrics", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("serve printed nothing (exit %d)", <-done)
+	}
+	addr := checkListening(t, lines.Text())
+	if !lines.Scan() {
+		t.Fatalf("serve printed no metrics line (exit %d)", <-done)
+	}
+	m := metricsLine.FindStringSubmatch(lines.Text())
+	if m == nil {
+		t.Fatalf("serve printed %q, want the metrics line", lines.Text())
+	}
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain whatever follows
+
+	a, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	player := testkit.Dial(t, a)
+	login := func(name string) {
+		t.Helper()
+		b, err := proto.Marshal(&mmopb.C_LOGIN{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		player.Send(mmopb.C_LOGINID, b)
+		if id, _, err := player.ReadPacket(testkit.WaitLong, nil); err != nil || id != mmopb.S_LOGINID {
+			t.Fatalf("login reply: id %d, %v", id, err)
+		}
+	}
+	login("ann")
+	login("ann") // a second login is refused
+
+	client := &http.Client{Timeout: testTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	value := func(mfs map[string]*dto.MetricFamily, name, label, want string) float64 {
+		for _, mt := range mfs[name].GetMetric() {
+			for _, lp := range mt.GetLabel() {
+				if label == "" || (lp.GetName() == label && lp.GetValue() == want) {
+					if g := mt.GetGauge(); g != nil {
+						return g.GetValue()
+					}
+					return mt.GetCounter().GetValue()
+				}
+			}
+		}
+		return -1
+	}
+	var mfs map[string]*dto.MetricFamily
+	testkit.WaitFor(t, testkit.WaitLong, "the game's figures on /metrics", func() bool {
+		resp, err := client.Get("http://" + m[1] + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		if mfs, err = p.TextToMetricFamilies(resp.Body); err != nil {
+			return false
+		}
+		return value(mfs, "servercore_mmo_players", "", "") == 1 &&
+			value(mfs, "servercore_mmo_dropped_total", "rule", "login_refused") == 1
+	})
+	if _, ok := mfs["servercore_jobs_run_total"]; !ok {
+		t.Errorf("/metrics has no job pool series")
+	}
+	player.Close()
+	cancel()
+	if code := testkit.Recv(t, done, testTimeout, "serve to stop"); code != exitOK {
+		t.Errorf("serve exited %d on cancel, want 0", code)
 	}
 }

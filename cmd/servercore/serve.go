@@ -10,6 +10,7 @@ import (
 
 	"servercore"
 	"servercore/examples/mmo"
+	"servercore/job"
 )
 
 // defaultStopTimeout bounds a graceful stop (--stop-timeout): Service.Stop
@@ -67,6 +68,7 @@ type serveOptions struct {
 type server struct {
 	*servercore.Service
 	game *mmo.Game // nil but for the mmo app
+	pool *job.Pool // the game's rooms' jobs
 }
 
 // Stop stops the service, then the game, whose rooms get every leave first.
@@ -75,6 +77,9 @@ func (s *server) Stop(ctx context.Context) error {
 	if s.game != nil {
 		if gerr := s.game.Close(ctx); err == nil {
 			err = gerr
+		}
+		if perr := s.pool.Close(ctx); err == nil {
+			err = perr
 		}
 	}
 	return err
@@ -123,7 +128,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "listening on %s (backend %s)\n", svc.Addr(), svc.Backend())
 	if metrics != nil {
-		metrics.serve(opts.app, svc.Service, stderr)
+		metrics.serve(opts.app, svc, stderr)
 		defer metrics.stop()
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", metrics.Addr())
 	}
@@ -215,16 +220,20 @@ func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*ser
 	srv := new(server)
 	newSession := a.newSession
 	if a.game {
-		g, err := mmo.NewGame(mmo.Config{Rooms: o.rooms, RoomCapacity: o.roomCapacity, Tick: o.tick})
+		// The pool is the server's, so that its figures can be exported.
+		pool := job.NewPool(job.Options{})
+		g, err := mmo.NewGame(mmo.Config{Rooms: o.rooms, RoomCapacity: o.roomCapacity, Tick: o.tick, Pool: pool})
 		if err != nil {
+			pool.Close(context.Background())
 			return nil, fmt.Errorf("new game: %w", err)
 		}
-		srv.game, newSession = g, g.NewSession
+		srv.game, srv.pool, newSession = g, pool, g.NewSession
 	}
 	svc, err := servercore.NewServerService(o.listen, o.config(newSession, logger))
 	if err != nil {
 		if srv.game != nil {
 			_ = srv.game.Close(context.Background()) // nothing was posted to it
+			_ = srv.pool.Close(context.Background())
 		}
 		return nil, fmt.Errorf("new server: %w", err)
 	}
