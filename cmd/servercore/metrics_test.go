@@ -22,31 +22,41 @@ import (
 
 var metricsLine = regexp.MustCompile(`^metrics on http://(127\.0\.0\.1:[0-9]+)/metrics$`)
 
-// TestServeMetrics: serve --metrics serves the service's metrics and the
-// profiles on a port of their own, and both stop with serve.
-func TestServeMetrics(t *testing.T) {
-	defer testkit.LeakCheck(t)()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// serveMetrics runs serve --app app --metrics on free loopback ports until
+// ctx ends, and returns the game's address, the metrics' and serve's exit
+// code to come.
+func serveMetrics(t *testing.T, ctx context.Context, app string) (addr, metricsAddr string, done <-chan int) {
+	t.Helper()
 	pr, pw := io.Pipe()
-	done := make(chan int, 1)
+	exit := make(chan int, 1)
 	go func() {
-		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", "echo", "--metrics", "127.0.0.1:0"}, pw, io.Discard)
+		exit <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", app, "--metrics", "127.0.0.1:0"}, pw, io.Discard)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
 	if !lines.Scan() {
-		t.Fatalf("serve printed nothing (exit %d)", <-done)
+		t.Fatalf("serve printed nothing (exit %d)", <-exit)
 	}
-	addr := checkListening(t, lines.Text())
+	addr = checkListening(t, lines.Text())
 	if !lines.Scan() {
-		t.Fatalf("serve printed no metrics line (exit %d)", <-done)
+		t.Fatalf("serve printed no metrics line (exit %d)", <-exit)
 	}
 	m := metricsLine.FindStringSubmatch(lines.Text())
 	if m == nil || m[1] == addr {
 		t.Fatalf("serve printed %q, want \"metrics on http://127.0.0.1:PORT/metrics\" on a port apart from %s", lines.Text(), addr)
 	}
 	go io.Copy(io.Discard, pr) //nolint:errcheck // drain whatever follows
+	return addr, m[1], exit
+}
+
+// TestServeMetrics: serve --metrics serves the service's metrics and the
+// profiles on a port of their own, and both stop with serve.
+func TestServeMetrics(t *testing.T) {
+	defer testkit.LeakCheck(t)()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, metricsAddr, done := serveMetrics(t, ctx, "echo")
+	m := []string{"", metricsAddr}
 	expectEcho(t, addr)
 
 	client := &http.Client{Timeout: testTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -106,25 +116,8 @@ func TestServeMetricsBadAddr(t *testing.T) {
 func TestServeGameMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--app", "mmo", "--metrics", "127.0.0.1:0"}, pw, io.Discard)
-		pw.Close()
-	}()
-	lines := bufio.NewScanner(pr)
-	if !lines.Scan() {
-		t.Fatalf("serve printed nothing (exit %d)", <-done)
-	}
-	addr := checkListening(t, lines.Text())
-	if !lines.Scan() {
-		t.Fatalf("serve printed no metrics line (exit %d)", <-done)
-	}
-	m := metricsLine.FindStringSubmatch(lines.Text())
-	if m == nil {
-		t.Fatalf("serve printed %q, want the metrics line", lines.Text())
-	}
-	go io.Copy(io.Discard, pr) //nolint:errcheck // drain whatever follows
+	addr, metricsAddr, done := serveMetrics(t, ctx, "mmo")
+	m := []string{"", metricsAddr}
 
 	a, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {

@@ -128,12 +128,14 @@ func (r *room) leave(p *player, disconnected bool) {
 	r.list[m.idx], last.idx = last, m.idx
 	r.list = r.list[:len(r.list)-1]
 	m.in = false
+	if !disconnected {
+		// Before p is out of every room: another room's enter, which
+		// waits for that, then answers after this.
+		_ = mmopb.SendS_LEAVE_GAME(p.sess, &mmopb.S_LEAVE_GAME{})
+	}
 	p.room.Store(nil)
 	r.g.stats.leaves.Add(1)
 	r.g.stats.inRooms.Add(-1)
-	if !disconnected {
-		_ = mmopb.SendS_LEAVE_GAME(p.sess, &mmopb.S_LEAVE_GAME{})
-	}
 	if b, err := mmopb.MarshalS_DESPAWN(&mmopb.S_DESPAWN{ObjectIds: []uint64{p.id}}); err == nil {
 		r.relay(b, nil)
 		b.Release()
