@@ -56,13 +56,12 @@ func TestServeMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr, metricsAddr, done := serveMetrics(t, ctx, "echo")
-	m := []string{"", metricsAddr}
 	expectEcho(t, addr)
 
 	client := &http.Client{Timeout: testTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	get := func(path string) string {
 		t.Helper()
-		resp, err := client.Get("http://" + m[1] + path)
+		resp, err := client.Get("http://" + metricsAddr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +96,7 @@ func TestServeMetrics(t *testing.T) {
 	if code := testkit.Recv(t, done, testTimeout, "serve to stop after its context was cancelled"); code != exitOK {
 		t.Errorf("serve exited %d on cancel, want 0", code)
 	}
-	if _, err := (&http.Client{Timeout: time.Second}).Get("http://" + m[1] + "/metrics"); err == nil {
+	if _, err := (&http.Client{Timeout: time.Second}).Get("http://" + metricsAddr + "/metrics"); err == nil {
 		t.Error("the metrics are still served after serve stopped")
 	}
 }
@@ -117,7 +116,6 @@ func TestServeGameMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr, metricsAddr, done := serveMetrics(t, ctx, "mmo")
-	m := []string{"", metricsAddr}
 
 	a, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
@@ -154,7 +152,7 @@ func TestServeGameMetrics(t *testing.T) {
 	}
 	var mfs map[string]*dto.MetricFamily
 	testkit.WaitFor(t, testkit.WaitLong, "the game's figures on /metrics", func() bool {
-		resp, err := client.Get("http://" + m[1] + "/metrics")
+		resp, err := client.Get("http://" + metricsAddr + "/metrics")
 		if err != nil {
 			return false
 		}
