@@ -30,37 +30,42 @@ func inCallback() bool {
 	}
 }
 
-// The callbacks a handler's panic is reported in.
-const (
-	callbackConnected = iota
-	callbackRecv
-	callbackSend
-	callbackDisconnected
-)
-
-// callbackName names a callback of the session's handler.
-func (s *Session) callbackName(callback int) string {
-	if callback == callbackRecv && s.svc.cfg.NewPacketSession != nil {
+// callbackName names the handler's callback that a completion of kind
+// runs.
+func (s *Session) callbackName(kind port.EventType) string {
+	switch kind {
+	case port.Connect:
+		return "OnConnected"
+	case port.Send:
+		return "OnSend"
+	case port.Disconnect:
+		return "OnDisconnected"
+	}
+	if s.svc.cfg.NewPacketSession != nil {
 		return "OnRecvPacket"
 	}
-	return [...]string{"OnConnected", "OnRecv", "OnSend", "OnDisconnected"}[callback]
+	return "OnRecv"
 }
 
 // recoverHandler ends the session with a *PanicError when the handler's
-// callback it is deferred around panicked, unless Config.NoRecover lets the
-// panic go on.
-func (s *Session) recoverHandler(callback int) {
+// callback for a completion of kind, which it is deferred around,
+// panicked, unless Config.NoRecover lets the panic go on.
+func (s *Session) recoverHandler(kind port.EventType) {
 	if s.svc.cfg.NoRecover {
 		return
 	}
-	v := recover()
-	if v == nil {
-		return
+	if v := recover(); v != nil {
+		s.Disconnect(s.svc.panicked(s, s.callbackName(kind), v))
 	}
-	err := &PanicError{Callback: s.callbackName(callback), Value: v, Stack: debug.Stack()}
-	s.svc.panics.Add(1)
-	s.svc.log.panicked(s, err)
-	s.Disconnect(err)
+}
+
+// panicked counts and logs a panic recovered in callback, of session s
+// (nil for the session factory), and returns it as a disconnect cause.
+func (svc *Service) panicked(s *Session, callback string, v any) *PanicError {
+	err := &PanicError{Callback: callback, Value: v, Stack: debug.Stack()}
+	svc.panics.Add(1)
+	svc.log.panicked(s, err)
+	return err
 }
 
 // slowCallback counts a completion whose callbacks ran longer than
@@ -73,15 +78,6 @@ func (s *Session) slowCallback(kind port.EventType) {
 	s.state.Store(s.state.Load() | slowFlag)
 	s.mu.Unlock()
 	if first {
-		cb := callbackRecv
-		switch kind {
-		case port.Connect:
-			cb = callbackConnected
-		case port.Send:
-			cb = callbackSend
-		case port.Disconnect:
-			cb = callbackDisconnected
-		}
-		s.svc.log.slow(s, s.callbackName(cb), s.svc.cfg.SlowCallback)
+		s.svc.log.slow(s, s.callbackName(kind), s.svc.cfg.SlowCallback)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"servercore/internal/port"
 )
@@ -62,10 +61,7 @@ type Service struct {
 	disconnects disconnectCounts
 	panics      atomic.Uint64 // recovered in handlers and factories
 
-	// clockTick is how often checkTimeouts advances tick; slowTicks is
-	// Config.SlowCallback in ticks (0: off).
-	clockTick     time.Duration
-	slowTicks     uint32
+	clock         clock // the service's clock, run by checkTimeouts
 	slowCallbacks atomic.Uint64
 	log           rareLog // what an operator should see, at most once a second a kind
 }
@@ -116,7 +112,7 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 		svc.held = new(heldSends)
 	}
 	svc.log.logger = cfg.Logger
-	svc.clockTick, svc.slowTicks = clockOf(&svc.cfg)
+	svc.clock = clockOf(&svc.cfg)
 	svc.ctx, svc.cancel = context.WithCancel(context.Background())
 	svc.acceptEv = port.Event{Type: port.Accept, Owner: (*serviceOwner)(svc)}
 	return svc, nil
@@ -170,7 +166,7 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.ln = ln
 	}
 	svc.started = true
-	if svc.clockTick > 0 {
+	if svc.clock.tick > 0 {
 		svc.background.Go(svc.checkTimeouts)
 	}
 	if svc.held != nil {

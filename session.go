@@ -3,7 +3,6 @@ package servercore
 import (
 	"fmt"
 	"net"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,10 +139,7 @@ func (s *Session) makeHandler() (err error) {
 			return
 		}
 		if v := recover(); v != nil {
-			perr := &PanicError{Callback: "the session factory", Value: v, Stack: debug.Stack()}
-			s.svc.panics.Add(1)
-			s.svc.log.panicked(nil, perr)
-			err = perr
+			err = s.svc.panicked(nil, "the session factory", v)
 		}
 	}()
 	if f := s.svc.cfg.NewPacketSession; f != nil {
@@ -222,31 +218,21 @@ func (s *Session) DisconnectAfterSends(cause error, timeout time.Duration) {
 	if cause == nil {
 		cause = ErrDisconnected
 	}
+	var ev *port.Event
 	s.mu.Lock()
-	if s.status() != stateConnected {
-		s.mu.Unlock()
-		return
-	}
-	ev := s.drainLocked(cause)
-	if ev == nil && timeout > 0 {
-		s.ctl.deadline = time.AfterFunc(timeout, func() { s.cutDrain(fmt.Sprintf("after %v", timeout)) })
+	switch {
+	case s.status() != stateConnected:
+	case s.out == nil: // nothing to write: close at once
+		ev = s.closeLocked(cause)
+	default: // the last write's completion closes it (processSend)
+		s.setStatus(stateDraining)
+		s.ctl = &control{cause: cause}
+		if timeout > 0 {
+			s.ctl.deadline = time.AfterFunc(timeout, func() { s.cutDrain(fmt.Sprintf("after %v", timeout)) })
+		}
 	}
 	s.mu.Unlock()
 	s.close(ev)
-}
-
-// drainLocked starts the drain of a connected session: nothing to write
-// left, it moves on to disconnecting and returns its close event. Under mu.
-func (s *Session) drainLocked(cause error) *port.Event {
-	if s.status() != stateConnected {
-		return nil
-	}
-	if s.out == nil {
-		return s.closeLocked(cause)
-	}
-	s.setStatus(stateDraining)
-	s.ctl = &control{cause: cause}
-	return nil
 }
 
 // cutDrain disconnects a session that is still draining, with a cause
@@ -302,7 +288,7 @@ func (s *Session) dispatch(ev *port.Event) {
 	case port.Disconnect:
 		s.processDisconnect()
 	}
-	if svc.slowTicks > 0 && svc.tick.Load()-start > svc.slowTicks {
+	if lim := svc.clock.slowTicks; lim > 0 && svc.tick.Load()-start > lim {
 		s.slowCallback(kind)
 	}
 }
@@ -343,7 +329,7 @@ func (s *Session) processConnect(ev *port.Event) {
 }
 
 func (s *Session) onConnected() {
-	defer s.recoverHandler(callbackConnected)
+	defer s.recoverHandler(port.Connect)
 	s.events.OnConnected(s)
 }
 
@@ -366,6 +352,6 @@ func (s *Session) processDisconnect() {
 }
 
 func (s *Session) onDisconnected(cause error) {
-	defer s.recoverHandler(callbackDisconnected)
+	defer s.recoverHandler(port.Disconnect)
 	s.events.OnDisconnected(s, cause)
 }

@@ -119,7 +119,7 @@ func (s *Session) deliverBuffered() error {
 // deliver hands data to the service's framing, counts the messages it
 // delivered and keeps what it says the next one needs.
 func (s *Session) deliver(data []byte) (int, error) {
-	defer s.recoverHandler(callbackRecv)
+	defer s.recoverHandler(port.Recv)
 	n, msgs, need, err := s.svc.framing.deliver(s, data)
 	if s.svc.cfg.PacketTimeout > 0 {
 		s.stampPartial(n, len(data))

@@ -240,7 +240,7 @@ func (s *Session) processSend(ev *port.Event) {
 }
 
 func (s *Session) onSend(n int) {
-	defer s.recoverHandler(callbackSend)
+	defer s.recoverHandler(port.Send)
 	s.events.OnSend(s, n)
 }
 

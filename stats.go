@@ -2,6 +2,7 @@ package servercore
 
 import (
 	"errors"
+	"iter"
 	"sync/atomic"
 )
 
@@ -53,21 +54,47 @@ type DisconnectCounts struct {
 	Other         uint64 // a cause of the application's own, or another network error
 }
 
-// disconnectCounts counts ended sessions by cause, in the order of
-// disconnectCauses; a session ends once, so plain atomics are cheap enough.
-type disconnectCounts [len(disconnectCauses) + 1]atomic.Uint64
-
-// disconnectCauses are the causes counted apart, in the order they are
-// matched: a cut drain wraps the cause it was draining for, so it comes
-// first.
-var disconnectCauses = [...]error{
-	ErrHandlerPanic, ErrSendTimeout, ErrProtocol, ErrSendQueueFull, ErrIdleTimeout,
-	ErrPacketTimeout, ErrRecvOverflow, ErrPeerClosed, ErrServiceClosed, ErrDisconnected,
+// disconnectCauses are the causes counted apart, with the name they are
+// reported under and their field, in the order they are matched: a cut
+// drain wraps the cause it was draining for, so it comes first.
+var disconnectCauses = [...]struct {
+	err   error
+	name  string
+	field func(*DisconnectCounts) *uint64
+}{
+	{ErrHandlerPanic, "panic", func(c *DisconnectCounts) *uint64 { return &c.Panic }},
+	{ErrSendTimeout, "send_timeout", func(c *DisconnectCounts) *uint64 { return &c.SendTimeout }},
+	{ErrProtocol, "protocol", func(c *DisconnectCounts) *uint64 { return &c.Protocol }},
+	{ErrSendQueueFull, "send_queue_full", func(c *DisconnectCounts) *uint64 { return &c.SendQueueFull }},
+	{ErrIdleTimeout, "idle_timeout", func(c *DisconnectCounts) *uint64 { return &c.IdleTimeout }},
+	{ErrPacketTimeout, "packet_timeout", func(c *DisconnectCounts) *uint64 { return &c.PacketTimeout }},
+	{ErrRecvOverflow, "recv_overflow", func(c *DisconnectCounts) *uint64 { return &c.RecvOverflow }},
+	{ErrPeerClosed, "peer_closed", func(c *DisconnectCounts) *uint64 { return &c.PeerClosed }},
+	{ErrServiceClosed, "service_closed", func(c *DisconnectCounts) *uint64 { return &c.ServiceClosed }},
+	{ErrDisconnected, "local", func(c *DisconnectCounts) *uint64 { return &c.Local }},
 }
 
+// All yields every cause's name (peer_closed, protocol, ... and other) and
+// its count, those still at zero included, always in the same order.
+func (d DisconnectCounts) All() iter.Seq2[string, uint64] {
+	return func(yield func(string, uint64) bool) {
+		for _, c := range disconnectCauses {
+			if !yield(c.name, *c.field(&d)) {
+				return
+			}
+		}
+		yield("other", d.Other)
+	}
+}
+
+// disconnectCounts counts ended sessions by cause, in the order of
+// disconnectCauses, other last; a session ends once, so plain atomics are
+// cheap enough.
+type disconnectCounts [len(disconnectCauses) + 1]atomic.Uint64
+
 func (d *disconnectCounts) count(cause error) {
-	for i, target := range disconnectCauses {
-		if errors.Is(cause, target) {
+	for i, c := range disconnectCauses {
+		if errors.Is(cause, c.err) {
 			d[i].Add(1)
 			return
 		}
@@ -76,12 +103,10 @@ func (d *disconnectCounts) count(cause error) {
 }
 
 func (d *disconnectCounts) addTo(c *DisconnectCounts) {
-	for i, p := range []*uint64{
-		&c.Panic, &c.SendTimeout, &c.Protocol, &c.SendQueueFull, &c.IdleTimeout,
-		&c.PacketTimeout, &c.RecvOverflow, &c.PeerClosed, &c.ServiceClosed, &c.Local, &c.Other,
-	} {
-		*p += d[i].Load()
+	for i, dc := range disconnectCauses {
+		*dc.field(c) += d[i].Load()
 	}
+	c.Other += d[len(disconnectCauses)].Load()
 }
 
 // Stats returns a snapshot of the service's counters. It visits every

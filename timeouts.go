@@ -18,34 +18,47 @@ type timeoutLimits struct {
 	idle, packet, sendAge uint32
 }
 
-// clockOf returns how often the service's clock ticks for cfg (0: it needs
-// none) and cfg.SlowCallback in ticks. The clock runs at an eighth of the
-// shortest timeout, or a quarter of SlowCallback if that is finer.
-func clockOf(cfg *Config) (tick time.Duration, slowTicks uint32) {
+// clock is how the service's clock runs for a Config: how often it ticks,
+// how many ticks apart the sessions are looked at for their timeouts (0:
+// never, none is set), and Config.SlowCallback in ticks (0: off).
+type clock struct {
+	tick      time.Duration
+	scanEvery uint32
+	slowTicks uint32
+}
+
+// clockOf returns the clock cfg needs (tick 0: none). It ticks at an eighth
+// of the shortest timeout, or at a quarter of SlowCallback if that is
+// finer; the sessions are looked at every eighth of the shortest timeout
+// however finely it ticks.
+func clockOf(cfg *Config) clock {
 	shortest := time.Duration(0)
 	for _, d := range []time.Duration{cfg.IdleTimeout, cfg.PacketTimeout, cfg.SendQueueMaxAge} {
 		if d > 0 && (shortest == 0 || d < shortest) {
 			shortest = d
 		}
 	}
+	var c clock
 	if shortest > 0 {
-		tick = max(shortest/8, time.Millisecond)
+		c.tick = max(shortest/8, time.Millisecond)
 	}
 	if cfg.SlowCallback > 0 {
-		if fine := max(cfg.SlowCallback/4, time.Millisecond); tick == 0 || fine < tick {
-			tick = fine
+		if fine := max(cfg.SlowCallback/4, time.Millisecond); c.tick == 0 || fine < c.tick {
+			c.tick = fine
 		}
-		slowTicks = uint32(cfg.SlowCallback / tick)
+		c.slowTicks = uint32(cfg.SlowCallback / c.tick)
 	}
-	return tick, slowTicks
+	if shortest > 0 {
+		c.scanEvery = max(uint32(max(shortest/8, time.Millisecond)/c.tick), 1)
+	}
+	return c
 }
 
 // checkTimeouts runs the service's clock and cuts the sessions past a
-// timeout, looking every eighth of the shortest one, until the service's
-// sessions are all gone.
+// timeout until the service's sessions are all gone.
 func (svc *Service) checkTimeouts() {
 	cfg := &svc.cfg
-	tick := svc.clockTick
+	tick, scanEvery := svc.clock.tick, svc.clock.scanEvery
 	// A stamp made within a tick expires once limit more ticks have
 	// passed: at least the timeout, at most one tick more.
 	inTicks := func(d time.Duration) uint32 {
@@ -55,14 +68,6 @@ func (svc *Service) checkTimeouts() {
 		return uint32((d+tick-1)/tick) + 1
 	}
 	lim := timeoutLimits{idle: inTicks(cfg.IdleTimeout), packet: inTicks(cfg.PacketTimeout), sendAge: inTicks(cfg.SendQueueMaxAge)}
-	// The sessions are looked at every eighth of the shortest timeout,
-	// however finely the clock ticks for SlowCallback.
-	scanEvery := uint32(1)
-	if m := min(nonZero(lim.idle), nonZero(lim.packet), nonZero(lim.sendAge)); m != ^uint32(0) {
-		scanEvery = max(m/8, 1)
-	} else {
-		scanEvery = 0 // no timeout: the clock only measures callbacks
-	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	type cut struct {
@@ -142,12 +147,4 @@ func (s *Session) stampPartial(n, len int) {
 	case n > 0 || s.partialSince.Load() == 0:
 		s.partialSince.Store(s.svc.stamp())
 	}
-}
-
-// nonZero is n, or the largest uint32 for 0 (off), for taking a minimum.
-func nonZero(n uint32) uint32 {
-	if n == 0 {
-		return ^uint32(0)
-	}
-	return n
 }

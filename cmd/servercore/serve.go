@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"servercore"
@@ -271,18 +272,9 @@ func logStats(ctx context.Context, svc *server, interval time.Duration, w io.Wri
 func statsLine(st servercore.Stats) string {
 	line := fmt.Sprintf("sessions %d, accepted %d, refused %d, packets in %d out %d, bytes in %d out %d",
 		st.Sessions, st.Accepted, st.Refused, st.PacketsIn, st.PacketsOut, st.BytesIn, st.BytesOut)
-	d := st.Disconnects
-	for _, c := range []struct {
-		name string
-		n    uint64
-	}{
-		{"peer closed", d.PeerClosed}, {"protocol", d.Protocol}, {"packet timeout", d.PacketTimeout},
-		{"slow reader", d.SendQueueFull}, {"send timeout", d.SendTimeout}, {"idle", d.IdleTimeout},
-		{"overflow", d.RecvOverflow}, {"panic", d.Panic}, {"stopped", d.ServiceClosed},
-		{"local", d.Local}, {"other", d.Other},
-	} {
-		if c.n > 0 {
-			line += fmt.Sprintf(", %s %d", c.name, c.n)
+	for cause, n := range st.Disconnects.All() {
+		if n > 0 {
+			line += fmt.Sprintf(", %s %d", strings.ReplaceAll(cause, "_", " "), n)
 		}
 	}
 	return line

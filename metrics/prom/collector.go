@@ -58,8 +58,8 @@ func (c *Collector) collectService(ch chan<- prometheus.Metric, st servercore.St
 	counter(d.packetsOut, st.PacketsOut)
 	counter(d.bytesIn, st.BytesIn)
 	counter(d.bytesOut, st.BytesOut)
-	for _, cause := range causes(&st.Disconnects) {
-		counter(d.disconnects, cause.n, cause.name)
+	for cause, n := range st.Disconnects.All() {
+		counter(d.disconnects, n, cause)
 	}
 	counter(d.panics, st.HandlerPanics)
 	counter(d.slowCallbacks, st.SlowCallbacks)
@@ -67,28 +67,4 @@ func (c *Collector) collectService(ch chan<- prometheus.Metric, st servercore.St
 	gauge(d.sendQueueMax, float64(st.SendQueueMax))
 	gauge(d.recvBuffered, float64(st.RecvBuffered))
 	gauge(d.backend, 1, c.svc.Backend())
-}
-
-// cause is one label value of servercore_disconnects_total and its count.
-type cause struct {
-	name string
-	n    uint64
-}
-
-// causes lists every disconnect cause, those not seen yet included, so
-// that each series exists from the first scrape on.
-func causes(d *servercore.DisconnectCounts) []cause {
-	return []cause{
-		{"peer_closed", d.PeerClosed},
-		{"protocol", d.Protocol},
-		{"send_queue_full", d.SendQueueFull},
-		{"send_timeout", d.SendTimeout},
-		{"idle_timeout", d.IdleTimeout},
-		{"packet_timeout", d.PacketTimeout},
-		{"recv_overflow", d.RecvOverflow},
-		{"panic", d.Panic},
-		{"service_closed", d.ServiceClosed},
-		{"local", d.Local},
-		{"other", d.Other},
-	}
 }
