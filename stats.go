@@ -113,15 +113,21 @@ func (d *disconnectCounts) addTo(c *DisconnectCounts) {
 // session for its send queue, so it costs a lock per session: read it
 // every second or so, not per packet.
 func (svc *Service) Stats() Stats {
+	// The sessions are copied under the service's lock and read after it,
+	// so that a reader never holds up accepts for a walk of every session.
 	svc.mu.RLock()
-	defer svc.mu.RUnlock()
 	t := svc.totals
+	list := make([]*Session, 0, len(svc.sessions))
+	for s := range svc.sessions {
+		list = append(list, s)
+	}
+	svc.mu.RUnlock()
 	st := Stats{
 		Accepted:     t.accepted,
 		Refused:      t.refused,
 		AcceptErrors: t.acceptErrors,
 	}
-	for s := range svc.sessions {
+	for _, s := range list {
 		if s.Connected() {
 			st.Sessions++
 		}

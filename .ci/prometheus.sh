@@ -44,6 +44,7 @@ go build -o "$work/servercore" ./cmd/servercore
 serve_pid=$!
 for _ in $(seq 100); do
 	grep -q '^metrics on' "$work/serve.out" && break
+	kill -0 "$serve_pid" 2>/dev/null || fail "serve exited: $(cat "$work/serve.err")"
 	sleep 0.1
 done
 addr=$(sed -n 's/^listening on \([^ ]*\) .*/\1/p' "$work/serve.out")
@@ -68,14 +69,15 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data"
 prom_pid=$!
 api="http://127.0.0.1:$prom_port"
 for _ in $(seq 150); do
-	curl -sf "$api/-/ready" >/dev/null 2>&1 && break
+	curl -sf -m 1 "$api/-/ready" >/dev/null 2>&1 && break
+	kill -0 "$prom_pid" 2>/dev/null || fail "Prometheus exited: $(tail -5 "$work/prometheus.log")"
 	sleep 0.2
 done
-curl -sf "$api/-/ready" >/dev/null || fail "Prometheus did not become ready on port $prom_port"
+curl -sf -m 5 "$api/-/ready" >/dev/null || fail "Prometheus did not become ready on port $prom_port"
 
 # query EXPR: the value of the instant query's only sample, or empty.
 query() {
-	curl -sf --get "$api/api/v1/query" --data-urlencode "query=$1" |
+	curl -sf -m 5 --get "$api/api/v1/query" --data-urlencode "query=$1" |
 		sed -n 's/.*"result":\[{"metric":{[^}]*},"value":\[[^,]*,"\([^"]*\)"\]}\].*/\1/p'
 }
 # wait_for EXPR: waits up to 15 s for the query to return 1 (a comparison
@@ -91,7 +93,7 @@ wait_for() {
 }
 
 wait_for 'up{job="servercore"} == bool 1'
-"$work/servercore" stress --target "$addr" --clients "$clients" --duration 4s --size 64 --inflight 4 \
+timeout 60 "$work/servercore" stress --target "$addr" --clients "$clients" --duration 4s --size 64 --inflight 4 \
 	>"$work/stress.out" 2>&1 </dev/null || { cat "$work/stress.out"; fail "stress failed"; }
 grep -q 'result *OK' "$work/stress.out" || { cat "$work/stress.out"; fail "stress did not report OK"; }
 
@@ -106,7 +108,7 @@ wait_for "increase(servercore_received_packets_total{service=\"echo\"}[1m]) > bo
 # The dashboard's CPU per packet joins the process's series to the service's.
 wait_for 'count(rate(process_cpu_seconds_total[1m]) / on (instance, job) group_right sum by (instance, job, service) (rate(servercore_received_packets_total[1m]))) == bool 1'
 echo "prometheus: disconnects by cause:"
-curl -sf --get "$api/api/v1/query" --data-urlencode 'query=sum by (cause) (servercore_disconnects_total) > 0' |
+curl -sf -m 5 --get "$api/api/v1/query" --data-urlencode 'query=sum by (cause) (servercore_disconnects_total) > 0' |
 	grep -o '"cause":"[^"]*"},"value":\[[^,]*,"[^"]*"' | sed 's/"cause":"\([^"]*\)".*,"\([^"]*\)"$/  \1 \2/' || true
 
 # Every query of the Grafana dashboard must be one Prometheus accepts.
@@ -116,7 +118,7 @@ for p in json.load(open(sys.argv[1]))["panels"]:
 	sed -e 's/\$service/.*/g' -e 's/\$__rate_interval/5s/g' >"$work/exprs"
 n=0
 while IFS= read -r expr; do
-	curl -sf --get "$api/api/v1/query" --data-urlencode "query=$expr" | grep -q '"status":"success"' ||
+	curl -sf -m 5 --get "$api/api/v1/query" --data-urlencode "query=$expr" | grep -q '"status":"success"' ||
 		fail "the dashboard's query $expr fails"
 	n=$((n + 1))
 done <"$work/exprs"

@@ -45,7 +45,7 @@ one() {
 	addr=$(sed -n 's/^listening on \([^ ]*\) .*/\1/p' "$work/serve.out")
 	if [ "$variant" = metrics ]; then
 		metrics=$(sed -n 's|^metrics on \(http://.*\)$|\1|p' "$work/serve.out")
-		(while :; do curl -sf -o /dev/null "$metrics"; sleep 1; done) &
+		(while :; do curl -sf -m 5 -o /dev/null "$metrics"; sleep 1; done) >/dev/null 2>&1 &
 		scrape_pid=$!
 	fi
 	"$work/servercore" stress --target "$addr" --clients "$clients" --duration "$duration" --size 64 \
@@ -67,7 +67,9 @@ variants=(plain metrics)
 [ -n "${BASE:-}" ] && variants=(base "${variants[@]}")
 for r in $(seq "$rounds"); do
 	for v in "${variants[@]}"; do
-		us=$(one "$v")
+		# Not $(one ...): in a subshell, cleanup would not see its pids.
+		one "$v" >"$work/us"
+		us=$(<"$work/us")
 		echo "round $r $v $us µs/packet"
 		echo "$us" >>"$work/$v"
 	done

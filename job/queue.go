@@ -164,8 +164,8 @@ func (q *Queue) run(r *runner) {
 		for n < k && !q.dropped.Load() {
 			s := &jobs[n]
 			if s.posted != 0 {
-				r.now = p.now()
-				w.latency.Record(r.now - s.posted)
+				// Not r.now: that is the stride's last reading.
+				w.latency.Record(p.now() - s.posted)
 			}
 			n++
 			q.call(s)

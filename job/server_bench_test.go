@@ -1,6 +1,7 @@
 package job_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -38,10 +39,10 @@ func (h *serverSession) OnRecvPacket(s *servercore.Session, id uint16, payload [
 		s.SendPacket(id, payload)
 		return
 	}
-	msg := string(payload)
+	msg := bytes.Clone(payload) // valid only during this call
 	if err := h.room.Post(func() {
 		work(h.d)
-		s.SendPacket(id, []byte(msg))
+		s.SendPacket(id, msg)
 	}); err != nil {
 		s.Disconnect(err)
 	}

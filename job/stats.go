@@ -84,18 +84,24 @@ func (p *Pool) Stats() Stats {
 	// An idle queue has an empty mailbox, so the jobs waiting are those of
 	// the queues waiting for a worker and of those the workers took. Posts
 	// count nothing in the pool, to share no cache line.
+	// The queues are copied under the shard's lock and read after it, so
+	// that a scrape never holds up the workers for a walk of every queue.
+	var waiting []*Queue
 	for i := range p.shards {
 		sh := &p.shards[i]
 		sh.mu.Lock()
 		for j := range sh.n {
-			st.Queued += int64(sh.ring[(sh.head+j)%len(sh.ring)].Stats().Queued)
+			waiting = append(waiting, sh.ring[(sh.head+j)%len(sh.ring)])
 		}
 		for _, q := range sh.taken {
 			if q != nil {
-				st.Queued += int64(q.Stats().Queued)
+				waiting = append(waiting, q)
 			}
 		}
 		sh.mu.Unlock()
+	}
+	for _, q := range waiting {
+		st.Queued += int64(q.Stats().Queued)
 	}
 	st.MaxQueued = int(s.deepest.Load())
 	st.Panics = s.panics.Load()

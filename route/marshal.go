@@ -10,8 +10,9 @@ import (
 )
 
 // ErrTooLarge is returned by Marshal and Send for a message that would make
-// a packet above servercore.MaxPacketSize. Such a message is never cut short.
-var ErrTooLarge = errors.New("route: message too large for a packet")
+// a packet above servercore.MaxPacketSize; such a message is never cut
+// short. It is servercore.ErrPacketTooLarge, the error of SendPacket.
+var ErrTooLarge = servercore.ErrPacketTooLarge
 
 // errNotInPlace reports a message whose encoding did not take the size
 // measured just before, which only a message changed while it was being

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"servercore/examples/mmo"
+	"servercore/job"
 	"servercore/metrics/prom"
 )
 
@@ -40,9 +41,13 @@ func listenMetrics(addr string) (*metricsServer, error) {
 // game's and its rooms' job pool's when it runs the game — with the Go
 // runtime's and the process's, until stop.
 func (m *metricsServer) serve(name string, srv *server, errLog io.Writer) {
+	var pool *job.Pool
+	if srv.game != nil {
+		pool = srv.game.Pool()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		prom.NewCollector(name, srv.Service, srv.pool),
+		prom.NewCollector(name, srv.Service, pool),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

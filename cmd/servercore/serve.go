@@ -11,7 +11,6 @@ import (
 
 	"servercore"
 	"servercore/examples/mmo"
-	"servercore/job"
 )
 
 // defaultStopTimeout bounds a graceful stop (--stop-timeout): Service.Stop
@@ -69,7 +68,6 @@ type serveOptions struct {
 type server struct {
 	*servercore.Service
 	game *mmo.Game // nil but for the mmo app
-	pool *job.Pool // the game's rooms' jobs
 }
 
 // Stop stops the service, then the game, whose rooms get every leave first.
@@ -78,9 +76,6 @@ func (s *server) Stop(ctx context.Context) error {
 	if s.game != nil {
 		if gerr := s.game.Close(ctx); err == nil {
 			err = gerr
-		}
-		if perr := s.pool.Close(ctx); err == nil {
-			err = perr
 		}
 	}
 	return err
@@ -221,20 +216,16 @@ func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*ser
 	srv := new(server)
 	newSession := a.newSession
 	if a.game {
-		// The pool is the server's, so that its figures can be exported.
-		pool := job.NewPool(job.Options{})
-		g, err := mmo.NewGame(mmo.Config{Rooms: o.rooms, RoomCapacity: o.roomCapacity, Tick: o.tick, Pool: pool})
+		g, err := mmo.NewGame(mmo.Config{Rooms: o.rooms, RoomCapacity: o.roomCapacity, Tick: o.tick})
 		if err != nil {
-			pool.Close(context.Background())
 			return nil, fmt.Errorf("new game: %w", err)
 		}
-		srv.game, srv.pool, newSession = g, pool, g.NewSession
+		srv.game, newSession = g, g.NewSession
 	}
 	svc, err := servercore.NewServerService(o.listen, o.config(newSession, logger))
 	if err != nil {
 		if srv.game != nil {
 			_ = srv.game.Close(context.Background()) // nothing was posted to it
-			_ = srv.pool.Close(context.Background())
 		}
 		return nil, fmt.Errorf("new server: %w", err)
 	}

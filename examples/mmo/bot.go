@@ -80,7 +80,6 @@ type botPlayer struct {
 	viol     uint64
 	first    string
 	lost     uint64
-	chats    uint64 // chats received and verified
 
 	sentAt [sentRing]atomic.Int64 // run times its moves were sent, by sequence number
 }
@@ -267,7 +266,6 @@ func (p *botPlayer) HandleS_CHAT(_ *servercore.Session, m *mmopb.S_CHAT) error {
 		p.violate("chat %d of player %d after its chat %d", seq, m.PlayerId, o.chat)
 	}
 	o.chat, o.chatSeen = uint32(seq), true
-	p.chats++
 	return nil
 }
 

@@ -115,6 +115,9 @@ func (g *Game) Close(ctx context.Context) error {
 	return nil
 }
 
+// Pool is the pool the rooms' jobs run on, for its Stats.
+func (g *Game) Pool() *job.Pool { return g.pool }
+
 // ignoreClosed drops the error of a reply to a session that is going away:
 // its disconnect is already on its way.
 func ignoreClosed(err error) error {
