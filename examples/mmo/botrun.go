@@ -121,9 +121,12 @@ func (d *driver) Halt() {
 	}
 }
 
-// Drained reports whether the game has settled: no bot waits for an answer
-// and nothing arrived for a while. Then it checks what every bot sees of
-// its room against the truth, once, while the sessions are still up.
+// Drained reports whether the game has settled: no bot waits for an answer,
+// nothing arrived for a while, and what every bot sees of its room agrees
+// with the truth, checked while the sessions are still up. A check that
+// disagrees is kept and made again after the next quiet spell, so that a
+// relay held up on a loaded machine is not taken for a lost one; only the
+// last check's disagreements count, at the end of the drain.
 func (d *driver) Drained() bool {
 	if d.settled {
 		return true
@@ -147,6 +150,10 @@ func (d *driver) Drained() bool {
 		}
 	}
 	d.final = d.converged(bots)
+	if len(d.final) > 0 {
+		d.quiet = now // look again after the next quiet spell
+		return false
+	}
 	d.settled = true
 	return true
 }
@@ -205,7 +212,7 @@ func (d *driver) Collect(t *bot.Tally) {
 			t.FirstMismatch = p.first
 		}
 	}
-	if !d.settled {
+	if !d.settled && len(d.final) == 0 {
 		d.final = []string{"the game did not settle before the end of the drain"}
 	}
 	t.Mismatches += uint64(len(d.final))
