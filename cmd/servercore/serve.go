@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +34,9 @@ a second of each), and a summary line every --stats-interval. With
 --metrics ADDR it serves Prometheus metrics on http://ADDR/metrics and the
 runtime's profiles on /debug/pprof/, and prints
   metrics on http://HOST:PORT/metrics
-after the listening line.
+after the listening line. With --listen ws://HOST:PORT/PATH the sessions
+speak WebSocket (each binary message holds whole packets) and the same
+game runs; wss:// adds TLS with --tls-cert and --tls-key.
 
   mmo        the MMO sample (servercore/examples/mmo): log in, enter one of
              --rooms rooms of --room-capacity players, move, chat, leave;
@@ -61,6 +64,9 @@ type serveOptions struct {
 	roomCapacity   int           // mmo
 	tick           time.Duration // mmo
 	metrics        string        // the address of /metrics and /debug/pprof/, if any
+	tlsCert        string        // a wss:// listener's certificate file
+	tlsKey         string        // and its key
+	tls            *tls.Config   // loaded from them
 }
 
 // server is a running server: its service and, for the game, the world its
@@ -93,6 +99,7 @@ func (o serveOptions) config(newSession func() servercore.PacketHandler, logger 
 		SendInterval:     o.sendInterval,
 		PacketTimeout:    o.packetTimeout,
 		SendQueueMaxAge:  o.sendQueueAge,
+		TLS:              o.tls,
 		Logger:           logger,
 	}
 }
@@ -154,7 +161,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	var o serveOptions
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.StringVar(&o.listen, "listen", "", "`ADDR` to listen on, host:port (port 0 picks a free one); required")
+	fs.StringVar(&o.listen, "listen", "", "`ADDR` to listen on: host:port for TCP (port 0 picks a free one), or ws://host:port/path for WebSocket sessions (wss:// with --tls-cert and --tls-key); required")
 	fs.StringVar(&o.app, "app", "", "application: "+appNames+"; required")
 	fs.IntVar(&o.rooms, "rooms", mmo.DefaultRooms, "mmo: number of rooms")
 	fs.IntVar(&o.roomCapacity, "room-capacity", mmo.DefaultRoomCapacity, "mmo: players a room holds at most")
@@ -169,6 +176,8 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	fs.DurationVar(&o.sendQueueAge, "send-queue-max-age", 0, "disconnect a session whose oldest unsent byte waited longer than this `DURATION` (0: never)")
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "on SIGINT or SIGTERM, let sessions write what they queued for up to this `DURATION`, then cut them")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on /metrics and profiles on /debug/pprof/ at `ADDR`, host:port, a listener apart from the game's (empty: none)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "wss://: the certificate `FILE` (PEM), with --tls-key; TLS runs on the std engine")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "wss://: the private key `FILE` (PEM) of --tls-cert")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "log a summary line every `DURATION` (0: every 10s when stdout is not a terminal, else never; negative: never)")
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
 		return o, code
@@ -199,6 +208,19 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 		return o, usageError(stderr, "serve", "--send-queue-max-age must not be negative")
 	case o.stopTimeout <= 0:
 		return o, usageError(stderr, "serve", "--stop-timeout must be positive")
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return o, usageError(stderr, "serve", "--tls-cert and --tls-key go together")
+	case o.tlsCert != "" && !strings.HasPrefix(o.listen, "wss://"):
+		return o, usageError(stderr, "serve", "--tls-cert needs a wss:// --listen address (TLS is for WebSocket sessions)")
+	case strings.HasPrefix(o.listen, "wss://") && o.tlsCert == "":
+		return o, usageError(stderr, "serve", "a wss:// --listen address needs --tls-cert and --tls-key")
+	}
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return o, usageError(stderr, "serve", "--tls-cert/--tls-key: %v", err)
+		}
+		o.tls = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
 	return o, keepGoing
 }
