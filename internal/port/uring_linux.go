@@ -188,6 +188,7 @@ type uloop struct {
 	recycled  bool // buffers recycled since the last Publish
 
 	sleeping atomic.Bool
+	handed   atomic.Int32 // connections handed to the loop and not adopted yet
 	mu       sync.Mutex
 	inbox    []uop
 	spare    []uop
@@ -317,6 +318,7 @@ func (l *uloop) drain() {
 		case opUnlisten:
 			l.unlisten(op.l)
 		case opAdopt:
+			l.handed.Add(-1)
 			l.adopt(op.l, int(op.fd))
 			op.l.release()
 		case opStop:

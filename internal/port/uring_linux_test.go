@@ -3,6 +3,7 @@ package port
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -196,5 +197,114 @@ func TestUringRecvBuffersGrow(t *testing.T) {
 	e.Close()
 	if p := e.loops[0].bufs.Provided(); p <= recvBufFirst {
 		t.Errorf("%d receives at once, %d buffers provided: the pool did not grow from %d", conns, p, recvBufFirst)
+	}
+}
+
+// stallOwner holds up the first loop other than the listener's that
+// accepts a connection for it, inside that connection's accept completion,
+// until release closes, as a loop whose thread gets no CPU would be. It
+// counts the accepts each loop completes and closes every connection.
+type stallOwner struct {
+	lp       atomic.Pointer[uloop] // the listener's loop
+	stalled  atomic.Pointer[uloop]
+	stall    chan struct{} // closed once a loop is held up
+	release  chan struct{}
+	seen     atomic.Int64 // accepts completed, the held one included
+	byLoop   [2]atomic.Int64
+	stallOne sync.Once
+}
+
+func (o *stallOwner) Dispatch(ev *Event) {
+	if ev.Err != nil || ev.Conn == nil {
+		return
+	}
+	c := ev.Conn.(*uconn)
+	o.seen.Add(1)
+	o.byLoop[c.l.id].Add(1)
+	if c.l != o.lp.Load() {
+		o.stallOne.Do(func() {
+			o.stalled.Store(c.l)
+			close(o.stall)
+			<-o.release
+		})
+	}
+	c.Close(nil)
+}
+
+func (o *stallOwner) Gather(*Event) [][]byte { return nil }
+
+// waitFor polls cond for up to 10 s and reports whether it came true.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// TestUringHandOffPassesOverStalledLoop: while a loop is held up, the
+// accepting loop hands it at most maxHanded connections and serves the
+// others itself, so that the held loop does not take a flood of
+// connections at once when it runs again; none is lost.
+func TestUringHandOffPassesOverStalledLoop(t *testing.T) {
+	if err := ProbeUring(); err != nil {
+		t.Skipf("io_uring unavailable: %v", err)
+	}
+	eng, err := NewUring(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := eng.(*Uring)
+	defer e.Close()
+	o := &stallOwner{stall: make(chan struct{}), release: make(chan struct{})}
+	ln, err := e.Listen("tcp", "127.0.0.1:0", &Event{Type: Accept, Owner: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.lp.Store(ln.(*uringListener).lp)
+	defer ln.Close()
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(o.release) }) }
+	defer release()
+	dialed := int64(0)
+	dial := func() {
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Close()
+		dialed++
+	}
+
+	// The loops take connections in turn: one of the first two is handed
+	// to the other loop, which it holds up.
+	for held := false; !held; {
+		dial()
+		if !waitFor(func() bool { return o.seen.Load() == dialed }) {
+			t.Fatalf("%d connections dialed, %d accepted", dialed, o.seen.Load())
+		}
+		select {
+		case <-o.stall:
+			held = true
+		default:
+		}
+	}
+	stalled, lp := o.stalled.Load(), o.lp.Load()
+	before := o.byLoop[lp.id].Load()
+	const n = 4 * maxHanded
+	for range n {
+		dial()
+	}
+	if !waitFor(func() bool { return o.byLoop[lp.id].Load()-before >= n-maxHanded }) {
+		t.Fatalf("loop %d held up: the accepting loop served %d of %d connections dialed meanwhile, want all but at most %d",
+			stalled.id, o.byLoop[lp.id].Load()-before, n, maxHanded)
+	}
+	if h := stalled.handed.Load(); h > maxHanded {
+		t.Errorf("%d connections wait for the held loop, want at most %d", h, maxHanded)
+	}
+	release()
+	if !waitFor(func() bool { return o.seen.Load() == dialed }) {
+		t.Fatalf("after the held loop ran again, %d of %d connections accepted", o.seen.Load(), dialed)
 	}
 }

@@ -18,7 +18,8 @@ const acceptRetryDelay = 10 * time.Millisecond
 // uringListener is one listening socket. One loop accepts on it with a
 // multishot accept and hands the accepted connections to the loops in
 // turn, so that every loop serves its share: armed on every loop, the
-// kernel would wake only one of them for every connection.
+// kernel would wake only one of them for every connection. A loop that is
+// behind is passed over (handOff).
 type uringListener struct {
 	e    *Uring
 	fd   int
@@ -200,14 +201,33 @@ func (ll *loopListener) complete(lp *uloop, slot uint32, kind uint8, cqe *uring.
 	}
 }
 
-// handOff gives an accepted connection to the next loop in turn.
+// maxHanded is how many connections handed to a loop may wait for it to
+// adopt them before it is passed over: a loop that has not taken that many
+// is not running (its thread waits for a CPU on a loaded machine).
+const maxHanded = 64
+
+// handOff gives an accepted connection to the next loop in turn, passing
+// over loops that are behind. A loop that is not running would otherwise
+// take every connection handed to it meanwhile at once when it runs again,
+// all of them sessions before it sees any of them end, though their peers
+// may have left long ago; the accepting loop, which is running, serves the
+// connection itself when every other loop is behind.
 func (l *uringListener) handOff(from *uloop, fd int) {
-	to := l.e.loops[int(l.e.next.Add(1))%len(l.e.loops)]
+	loops := l.e.loops
+	first := int(l.e.next.Add(1))
+	to := from
+	for i := range loops {
+		if c := loops[(first+i)%len(loops)]; c == from || c.handed.Load() < maxHanded {
+			to = c
+			break
+		}
+	}
 	if to == from {
 		to.adopt(l, fd)
 		return
 	}
 	l.hold()
+	to.handed.Add(1)
 	to.post(uop{kind: opAdopt, l: l, fd: int32(fd)})
 }
 
