@@ -26,12 +26,11 @@ type Pool struct {
 	inline atomic.Int64 // queues being run by their posters (Options.Inline)
 	_      cacheLine
 
-	shards  []shard
-	running atomic.Int64 // queues taken from the shards and not yet run
-	exited  atomic.Bool  // closing, with nothing left: the workers are gone or going
-	idle    atomic.Int32 // workers waiting for a queue
-	home    atomic.Uint32
-	_       cacheLine
+	shards []shard
+	exited atomic.Bool  // closing, with nothing left: the workers are gone or going
+	idle   atomic.Int32 // workers waiting for a queue
+	home   atomic.Uint32
+	_      cacheLine
 
 	mu      sync.Mutex // for waiting workers and closing
 	wake    sync.Cond
@@ -84,9 +83,10 @@ func (p *Pool) work(id int) {
 	r := runner{stats: &p.stats.workers[id], now: p.now(), stride: 1}
 	var buf [takeMax]*Queue
 	n := 0
+	var from *shard
 	for {
 		var waited bool
-		n, waited = p.take(id, buf[:], n)
+		n, from, waited = p.take(id, buf[:], n, from)
 		if n == 0 {
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // Jobs of one queue run one at a time, and each poster's jobs run in the
@@ -271,5 +272,16 @@ func TestQueueInlineYields(t *testing.T) {
 	// Run inline: the first job, then 3 timed ones within the slice.
 	if runs > 10 {
 		t.Errorf("Post returned after %d jobs", runs)
+	}
+}
+
+// A Queue fills a 128-byte size class exactly: its objects start on a cache
+// line, so that no two queues share one, and an idle queue costs no more.
+func TestQueueSize(t *testing.T) {
+	if got := unsafe.Sizeof(Queue{}); got != 128 {
+		t.Errorf("Queue is %d bytes, want 128", got)
+	}
+	if got := unsafe.Offsetof(Queue{}.maxQueued); got != 64 {
+		t.Errorf("the posts' cache line ends at %d, want 64", got)
 	}
 }

@@ -20,7 +20,7 @@ type Stats struct {
 }
 
 // Latency summarises the time from posting a job to its start, measured on
-// one post in 16 of each queue.
+// one post in 16 of each queue (while no timed post of that queue waits).
 type Latency struct {
 	Samples            uint64
 	P50, P90, P99, Max time.Duration
@@ -129,6 +129,6 @@ func (q *Queue) Stats() QueueStats {
 		Queued:    n,
 		MaxQueued: deepest,
 		LateTicks: q.late.Load(),
-		Panics:    q.panics.Load(),
+		Panics:    uint64(q.panics.Load()),
 	}
 }

@@ -71,7 +71,7 @@ func (t *Timer) Stop() bool {
 // fire runs the timer's job on its queue, unless it was stopped since the
 // firing was posted, or its queue closed.
 func (t *Timer) fire() {
-	if t.q.closed.Load() || !t.state.CompareAndSwap(fired, busy) {
+	if t.q.closed() || !t.state.CompareAndSwap(fired, busy) {
 		return
 	}
 	t.fn()
@@ -124,7 +124,7 @@ func (ts *timerSet) add(q *Queue, fn func(), d, period int64) (*Timer, error) {
 	d, period = min(max(d, 0), maxDelay), min(period, maxDelay)
 	t := &Timer{q: q, fn: fn, when: now + d, period: period, slot: -1}
 	ts.mu.Lock()
-	if ts.closed || q.closed.Load() {
+	if ts.closed || q.closed() {
 		ts.mu.Unlock()
 		return nil, ErrClosed
 	}
@@ -168,7 +168,7 @@ func (ts *timerSet) advance(now int64, buf []*Timer) ([]*Timer, int64) {
 	due := ts.w.advance(now/tick, buf[:0])
 	post := due[:0]
 	for _, t := range due {
-		if t.q.closed.Load() {
+		if t.q.closed() {
 			continue // Close stopped it: forget it
 		}
 		if t.period == 0 {
