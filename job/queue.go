@@ -101,12 +101,12 @@ func (q *Queue) post(s slot, bounded, inline bool) error {
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
-	if q.sample < sampleEvery-1 {
-		q.sample++
-	} else if q.postedAt == 0 && s.timer == nil {
+	if q.sample++; q.sample == sampleEvery {
 		q.sample = 0
-		q.postedAt = max(p.now(), 1) // zero means none
-		s.timer = sampledJob
+		if q.postedAt == 0 && s.timer == nil {
+			q.postedAt = max(p.now(), 1) // zero means none
+			s.timer = sampledJob
+		}
 	}
 	q.box.push(s, &p.blocks)
 	if waiting := q.box.n - q.taken; waiting > q.maxQueued {

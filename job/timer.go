@@ -30,8 +30,8 @@ type Timer struct {
 	state  atomic.Int32
 
 	// Guarded by the pool's timer lock.
-	slot       int32  // the wheel slot, or -1
-	next, prev *Timer // in the slot's list
+	at   int32 // the index in its wheel slot's array
+	slot int16 // the wheel slot, or -1
 }
 
 // due is the tick the timer is due at: its deadline, rounded up.
@@ -122,7 +122,7 @@ func (ts *timerSet) add(q *Queue, fn func(), d, period int64) (*Timer, error) {
 	p := ts.p
 	now := p.now()
 	d, period = min(max(d, 0), maxDelay), min(period, maxDelay)
-	t := &Timer{q: q, fn: fn, when: now + d, period: period, slot: -1}
+	t := &Timer{q: q, fn: fn, when: now + d, period: period, at: -1, slot: -1}
 	ts.mu.Lock()
 	if ts.closed || q.closed() {
 		ts.mu.Unlock()
