@@ -128,10 +128,10 @@ func (q *Queue) post(s slot, bounded, inline bool) error {
 		p.inline.Add(1)
 		if !p.stopping.Load() {
 			q.run(&runner{stats: &p.stats.inline, stride: 1, untimed: true})
-			p.inline.Add(-1)
+			p.inlineEnded()
 			return nil
 		}
-		p.inline.Add(-1)
+		p.inlineEnded()
 	}
 	if !p.schedule(q) {
 		// The pool closed after this post was accepted, and its workers

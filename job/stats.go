@@ -100,8 +100,14 @@ func (p *Pool) Stats() Stats {
 		}
 		sh.mu.Unlock()
 	}
+	// A queue that yielded or was stolen can be both waiting and among
+	// the ones a worker took: count it once.
+	counted := make(map[*Queue]bool, len(waiting))
 	for _, q := range waiting {
-		st.Queued += int64(q.Stats().Queued)
+		if !counted[q] {
+			counted[q] = true
+			st.Queued += int64(q.Stats().Queued)
+		}
 	}
 	st.MaxQueued = int(s.deepest.Load())
 	st.Panics = s.panics.Load()
