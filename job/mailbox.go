@@ -5,12 +5,17 @@ import "sync"
 // blockSize is the number of jobs in one block of a mailbox.
 const blockSize = 32
 
-// slot is one waiting job: a function, or the firing of a timer.
+// slot is one waiting job: a function, or the firing of a timer. A job
+// timed for the latency histogram has fn and the timer sampledJob; its
+// queue holds the time it was posted.
 type slot struct {
-	fn     func()
-	timer  *Timer
-	posted int64 // when it was posted, if sampled for the latency histogram
+	fn    func()
+	timer *Timer
 }
+
+// sampledJob marks the slot of a job timed for the latency histogram. It is
+// never armed or fired.
+var sampledJob = new(Timer)
 
 // block is a piece of a mailbox. Blocks come from a pool-wide free list
 // and go back to it once run, so an idle queue holds none and a busy one
@@ -29,10 +34,10 @@ type block struct {
 // to an idle queue moves between cores with the queue's lock.
 type mailbox struct {
 	lone       [1]slot
-	hasLone    bool
-	hi, ti     int32 // the next slot to run in head, the next free one in tail
-	n          int32 // jobs waiting
 	head, tail *block
+	n          int32 // jobs waiting
+	hi, ti     uint8 // the next slot to run in head, the next free one in tail
+	hasLone    bool
 }
 
 func (m *mailbox) push(s slot, free *sync.Pool) {
@@ -81,7 +86,7 @@ func (m *mailbox) consume(k int32, free *sync.Pool) {
 		m.hasLone = false
 		return
 	}
-	m.hi += k
+	m.hi += uint8(k)
 	if m.hi == blockSize || m.head == m.tail && m.hi == m.ti {
 		b := m.head
 		m.head, m.hi = b.next, 0

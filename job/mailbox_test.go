@@ -25,16 +25,17 @@ func TestMailboxOrder(t *testing.T) {
 			var m mailbox
 			r := rand.New(rand.NewPCG(8, uint64(tt.maxPush)))
 			pushed, taken := 0, 0
+			ids := make([]Timer, tt.rounds*(tt.maxPush+1)+1) // a slot's timer names it
 			for range tt.rounds {
 				for range r.IntN(tt.maxPush + 1) {
-					m.push(slot{posted: int64(pushed + 1)}, &free)
+					m.push(slot{timer: &ids[pushed]}, &free)
 					pushed++
 				}
 				jobs := m.peek()
 				k := min(len(jobs), r.IntN(tt.maxTake+1))
 				for i := range jobs[:k] {
-					if got := jobs[i].posted; got != int64(taken+1) {
-						t.Fatalf("job %d came out as job %d", got, taken+1)
+					if jobs[i].timer != &ids[taken] {
+						t.Fatalf("job %d came out of order", taken)
 					}
 					jobs[i] = slot{}
 					taken++

@@ -23,15 +23,15 @@ type Pool struct {
 	blocks   sync.Pool    // free mailbox blocks
 	_        cacheLine
 
-	inline atomic.Int64 // queues being run by their posters (Options.Inline)
-	_      cacheLine
+	inline     atomic.Int64  // queues being run by their posters (Options.Inline)
+	inlineDone chan struct{} // a token when inline falls to zero while stopping
+	_          cacheLine
 
-	shards  []shard
-	running atomic.Int64 // queues taken from the shards and not yet run
-	exited  atomic.Bool  // closing, with nothing left: the workers are gone or going
-	idle    atomic.Int32 // workers waiting for a queue
-	home    atomic.Uint32
-	_       cacheLine
+	shards []shard
+	exited atomic.Bool  // closing, with nothing left: the workers are gone or going
+	idle   atomic.Int32 // workers waiting for a queue
+	home   atomic.Uint32
+	_      cacheLine
 
 	mu      sync.Mutex // for waiting workers and closing
 	wake    sync.Cond
@@ -40,6 +40,7 @@ type Pool struct {
 	workers sync.WaitGroup
 	timers  timerSet
 	stats   poolStats
+	panics  panicLog
 }
 
 // cacheLine pads apart fields that different cores write.
@@ -60,6 +61,7 @@ func newPool(opts Options, now func() int64) *Pool {
 		p.now = func() int64 { return int64(time.Since(p.epoch)) }
 	}
 	p.blocks.New = func() any { return new(block) }
+	p.inlineDone = make(chan struct{}, 1)
 	p.wake.L = &p.mu
 	p.shards = make([]shard, p.opts.Workers)
 	p.stats.init(p.opts.Workers)
@@ -84,9 +86,10 @@ func (p *Pool) work(id int) {
 	r := runner{stats: &p.stats.workers[id], now: p.now(), stride: 1}
 	var buf [takeMax]*Queue
 	n := 0
+	var from *shard
 	for {
 		var waited bool
-		n, waited = p.take(id, buf[:], n)
+		n, from, waited = p.take(id, buf[:], n, from)
 		if n == 0 {
 			return
 		}
@@ -101,12 +104,46 @@ func (p *Pool) work(id int) {
 
 // panicked reports a job's panic.
 func (p *Pool) panicked(q *Queue, v any) {
-	stack := debug.Stack()
 	if p.opts.OnPanic != nil {
-		p.opts.OnPanic(q.name, v, stack)
+		p.opts.OnPanic(q.name, v, debug.Stack())
 		return
 	}
-	log.Printf("job: panic in queue %q: %v\n%s", q.name, v, stack)
+	if held, ok := p.panics.allow(time.Now()); ok {
+		log.Printf("job: panic in queue %q (%d more held back since the last): %v\n%s", q.name, held, v, debug.Stack())
+	}
+}
+
+// panicLog limits the default report of panics to a line a second, so
+// that a job panicking on every packet costs a line a second, not a line
+// and a stack per packet.
+type panicLog struct {
+	mu   sync.Mutex
+	last time.Time
+	held int
+}
+
+// allow reports whether a panic may be logged at now, and how many were
+// held back before it.
+func (l *panicLog) allow(now time.Time) (held int, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && now.Sub(l.last) < time.Second {
+		l.held++
+		return 0, false
+	}
+	held, l.held, l.last = l.held, 0, now
+	return held, true
+}
+
+// inlineEnded ends a poster's inline run; the last to end while the pool
+// stops tells Close.
+func (p *Pool) inlineEnded() {
+	if p.inline.Add(-1) == 0 && p.stopping.Load() {
+		select {
+		case p.inlineDone <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Close stops the pool: posts and new timers fail with ErrClosed, pending
@@ -134,13 +171,13 @@ func (p *Pool) Close(ctx context.Context) error {
 		return ctx.Err()
 	}
 	// Posters running their queues inline saw the pool open; no other
-	// will start (see post).
+	// will start (see post), and the last to end sends a token.
 	for p.inline.Load() > 0 {
 		select {
 		case <-ctx.Done():
 			p.aborting.Store(true)
 			return ctx.Err()
-		case <-time.After(100 * time.Microsecond):
+		case <-p.inlineDone:
 		}
 	}
 	return nil

@@ -60,7 +60,7 @@ func flush(t testing.TB, q *Queue) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	<-done
+	testkit.Recv(t, done, testkit.WaitLong, "the flush job")
 }
 
 // gate blocks q with a job until the returned function is called; it
@@ -71,7 +71,7 @@ func gate(t testing.TB, q *Queue) (release func()) {
 	if err := q.Post(func() { close(started); <-wait }); err != nil {
 		t.Fatalf("gate: %v", err)
 	}
-	<-started
+	testkit.Recv(t, started, testkit.WaitLong, "the gate job")
 	var once sync.Once
 	return func() { once.Do(func() { close(wait) }) }
 }

@@ -9,8 +9,8 @@ import (
 const maxStride = 16
 
 // sampleEvery is how often a post is timed for the latency histogram: one
-// post in sampleEvery per queue, so that posting costs a clock read only
-// that often.
+// post in sampleEvery per queue, and only while no timed job waits in it,
+// so that posting costs a clock read only that often.
 const sampleEvery = 16
 
 // A queue's states, guarded by its lock.
@@ -24,33 +24,42 @@ const (
 // pool's workers. It costs no goroutine while it has nothing to do. Its
 // methods are safe for concurrent use.
 type Queue struct {
-	// What a post touches comes first: the lock and the mailbox's lone
-	// slot are the first 32 bytes, on one cache line unless the struct
-	// starts in the last quarter of one.
-	mu        sync.Mutex
-	box       mailbox
-	state     uint8
-	sample    uint8
-	finished  bool  // closed and done with its jobs
-	home      uint8 // the shard the queue waits in when ready
-	taken     int32 // jobs the runner has taken from box and not yet consumed
+	// The first cache line holds what a post reads and writes, and what the
+	// runner writes once per batch. The struct is 128 bytes, a size class
+	// whose objects start on a cache line, so queues share no line.
+	mu       sync.Mutex
+	pool     *Pool
+	box      mailbox
+	taken    int32 // jobs the runner has taken from box and not yet consumed
+	state    uint8
+	sample   uint8
+	finished bool // closed and done with its jobs
+
+	// The second line is read by posts and written seldom, but for ran.
 	maxQueued int32
-	closed    atomic.Bool // guarded by mu for writes
-
-	pool    *Pool
-	name    string
-	done    chan struct{}
-	dropped atomic.Bool // Drop was called: the runner stops between jobs
-
-	ran    atomic.Uint64
-	late   atomic.Uint64
-	panics atomic.Uint64
+	home      uint32        // the shard the queue waits in when ready
+	flags     atomic.Uint32 // closed and dropped; written with mu held
+	panics    atomic.Uint32
+	postedAt  int64 // when the sampled job waiting was posted; zero if none
+	name      string
+	done      chan struct{}
+	ran       atomic.Uint64
+	late      atomic.Uint64
 }
+
+// The queue's flags.
+const (
+	closedFlag  = 1 << iota // Close or Drop was called: posts fail
+	droppedFlag             // Drop was called: the runner stops between jobs
+)
+
+func (q *Queue) closed() bool  { return q.flags.Load()&closedFlag != 0 }
+func (q *Queue) dropped() bool { return q.flags.Load()&droppedFlag != 0 }
 
 // NewQueue returns an idle queue on p. The name appears in panic reports
 // and stats.
 func (p *Pool) NewQueue(name string) *Queue {
-	return &Queue{pool: p, name: name, home: uint8(p.home.Add(1))}
+	return &Queue{pool: p, name: name, home: p.home.Add(1)}
 }
 
 // Name returns the name the queue was made with.
@@ -84,7 +93,7 @@ func (q *Queue) PostUnbounded(fn func()) error {
 func (q *Queue) post(s slot, bounded, inline bool) error {
 	p := q.pool
 	q.mu.Lock()
-	if q.closed.Load() {
+	if q.closed() {
 		q.mu.Unlock()
 		return ErrClosed
 	}
@@ -94,7 +103,10 @@ func (q *Queue) post(s slot, bounded, inline bool) error {
 	}
 	if q.sample++; q.sample == sampleEvery {
 		q.sample = 0
-		s.posted = max(p.now(), 1) // zero means not sampled
+		if q.postedAt == 0 && s.timer == nil {
+			q.postedAt = max(p.now(), 1) // zero means none
+			s.timer = sampledJob
+		}
 	}
 	q.box.push(s, &p.blocks)
 	if waiting := q.box.n - q.taken; waiting > q.maxQueued {
@@ -116,10 +128,10 @@ func (q *Queue) post(s slot, bounded, inline bool) error {
 		p.inline.Add(1)
 		if !p.stopping.Load() {
 			q.run(&runner{stats: &p.stats.inline, stride: 1, untimed: true})
-			p.inline.Add(-1)
+			p.inlineEnded()
 			return nil
 		}
-		p.inline.Add(-1)
+		p.inlineEnded()
 	}
 	if !p.schedule(q) {
 		// The pool closed after this post was accepted, and its workers
@@ -142,14 +154,14 @@ func (q *Queue) run(r *runner) {
 	deferred := false   // an untimed run put off its first reading
 	q.mu.Lock()
 	for {
-		if q.dropped.Load() || p.aborting.Load() {
-			p.stats.drop(q.box.clear(&p.blocks))
+		if q.dropped() || p.aborting.Load() {
+			p.stats.drop(q.clear())
 		}
 		jobs := q.box.peek()
 		k := int32(len(jobs))
 		if k == 0 {
 			q.state = idle
-			if q.closed.Load() {
+			if q.closed() {
 				q.finish()
 			}
 			q.mu.Unlock()
@@ -160,12 +172,14 @@ func (q *Queue) run(r *runner) {
 		q.mu.Unlock()
 
 		var n int32
-		yield := false
-		for n < k && !q.dropped.Load() {
+		yield, sampled := false, false
+		for n < k && !q.dropped() {
 			s := &jobs[n]
-			if s.posted != 0 {
-				// Not r.now: that is the stride's last reading.
-				w.latency.Record(p.now() - s.posted)
+			if s.timer == sampledJob {
+				// Not r.now: that is the stride's last reading. No post
+				// writes postedAt until consume clears it.
+				w.latency.Record(p.now() - q.postedAt)
+				s.timer, sampled = nil, true
 			}
 			n++
 			q.call(s)
@@ -202,7 +216,10 @@ func (q *Queue) run(r *runner) {
 		q.mu.Lock()
 		q.box.consume(n, &p.blocks)
 		q.taken = 0
-		if yield && q.box.n > 0 && !q.dropped.Load() {
+		if sampled {
+			q.postedAt = 0
+		}
+		if yield && q.box.n > 0 && !q.dropped() {
 			// Others may be waiting: go to the back of the line, unless
 			// the workers are gone (a run inline or after Close).
 			q.state = ready
@@ -235,6 +252,13 @@ func (q *Queue) call(s *slot) {
 	s.fn()
 }
 
+// clear drops the waiting jobs and returns how many there were. It is
+// called with q.mu held, by the runner or while there is none.
+func (q *Queue) clear() int {
+	q.postedAt = 0
+	return q.box.clear(&q.pool.blocks)
+}
+
 // finish marks a closed queue done. It is called with q.mu held.
 func (q *Queue) finish() {
 	if q.finished {
@@ -262,12 +286,12 @@ func (q *Queue) Drop() {
 
 func (q *Queue) close(drop bool) {
 	q.mu.Lock()
-	q.closed.Store(true)
+	q.flags.Or(closedFlag)
 	if drop {
-		q.dropped.Store(true)
+		q.flags.Or(droppedFlag)
 		if q.state != running {
 			// No runner reads the mailbox: empty it here.
-			q.pool.stats.drop(q.box.clear(&q.pool.blocks))
+			q.pool.stats.drop(q.clear())
 		}
 	}
 	if q.state == idle {

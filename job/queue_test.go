@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
+
+	"servercore/internal/testkit"
 )
 
 // Jobs of one queue run one at a time, and each poster's jobs run in the
@@ -106,7 +109,7 @@ func TestQueueSliceFairness(t *testing.T) {
 				}
 			}
 			hot.Post(spin)
-			<-coldRan
+			testkit.Recv(t, coldRan, testkit.WaitLong, "the cold queue's job")
 			flush(t, hot)
 			if hotRunsAtCold != tt.wantHotRuns {
 				t.Errorf("cold ran after %d hot jobs, want %d", hotRunsAtCold, tt.wantHotRuns)
@@ -167,7 +170,7 @@ func TestQueuePanicRecovered(t *testing.T) {
 	if !ran {
 		t.Error("the job after a panic did not run")
 	}
-	if r := <-reports; r.queue != "room 7" || r.v != "boom" || !r.stack {
+	if r := testkit.Recv(t, reports, testkit.WaitLong, "the panic's report"); r.queue != "room 7" || r.v != "boom" || !r.stack {
 		t.Errorf("report %+v", r)
 	}
 	if got := q.Stats().Panics; got != 1 {
@@ -210,7 +213,7 @@ func TestQueueCloseAndDrop(t *testing.T) {
 			default:
 			}
 			release()
-			<-q.Done()
+			testkit.Recv(t, q.Done(), testkit.WaitLong, "the closed queue's end")
 			if got := ran.Load(); got != tt.wantRan {
 				t.Errorf("ran %d, want %d", got, tt.wantRan)
 			}
@@ -229,7 +232,7 @@ func TestQueueDropFromItsOwnJob(t *testing.T) {
 		q.Post(func() { ran.Add(1) })
 	}
 	release()
-	<-q.Done()
+	testkit.Recv(t, q.Done(), testkit.WaitLong, "the dropped queue's end")
 	if got := ran.Load(); got != 1 {
 		t.Errorf("ran %d, want 1", got)
 	}
@@ -241,8 +244,8 @@ func TestQueueDoneIdle(t *testing.T) {
 	q := p.NewQueue("idle")
 	done := q.Done()
 	q.Close()
-	<-done
-	<-q.Done()
+	testkit.Recv(t, done, testkit.WaitLong, "Done of the closed idle queue")
+	testkit.Recv(t, q.Done(), testkit.WaitLong, "Done asked again")
 }
 
 // A poster running its queue inline hands it to the pool after a slice, so
@@ -271,5 +274,16 @@ func TestQueueInlineYields(t *testing.T) {
 	// Run inline: the first job, then 3 timed ones within the slice.
 	if runs > 10 {
 		t.Errorf("Post returned after %d jobs", runs)
+	}
+}
+
+// A Queue fills a 128-byte size class exactly: its objects start on a cache
+// line, so that no two queues share one, and an idle queue costs no more.
+func TestQueueSize(t *testing.T) {
+	if got := unsafe.Sizeof(Queue{}); got != 128 {
+		t.Errorf("Queue is %d bytes, want 128", got)
+	}
+	if got := unsafe.Offsetof(Queue{}.maxQueued); got != 64 {
+		t.Errorf("the posts' cache line ends at %d, want 64", got)
 	}
 }

@@ -1,6 +1,9 @@
 package job
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // takeMax bounds the ready queues a worker takes at once.
 const takeMax = 4
@@ -10,12 +13,13 @@ const takeMax = 4
 // steals from the others when it has none. Sharding keeps a worker that
 // the system deschedules while it holds a lock from stalling every post.
 type shard struct {
-	mu    sync.Mutex
-	ring  []*Queue
-	head  int
-	n     int
-	taken [takeMax]*Queue // the queues its worker took last, for Stats
-	_     cacheLine
+	mu      sync.Mutex
+	ring    []*Queue
+	head    int
+	n       int
+	running atomic.Int64    // queues taken from this shard and not yet run; added to with mu held
+	taken   [takeMax]*Queue // the queues its worker took last, for Stats
+	_       cacheLine
 }
 
 func (s *shard) push(q *Queue) {
@@ -64,52 +68,65 @@ func (p *Pool) schedule(q *Queue) bool {
 }
 
 // grab takes ready queues for worker id into buf: its own shard's first
-// (a share, leaving some to thieves), then any other's. The queues taken
-// count as running from the moment they leave their shard.
-func (p *Pool) grab(id int, buf []*Queue) int {
+// (a share, leaving some to thieves), then any other's. It returns how many
+// and the shard they came from, where they count as running from the
+// moment they leave it.
+func (p *Pool) grab(id int, buf []*Queue) (int, *shard) {
+	own := &p.shards[id]
 	for i := range p.shards {
 		s := &p.shards[(id+i)%len(p.shards)]
 		s.mu.Lock()
 		n := s.pop(buf, (s.n+1)/2)
 		if n > 0 {
-			p.running.Add(int64(n))
+			s.running.Add(int64(n))
+		}
+		if s == own {
+			own.took(buf[:n])
 		}
 		s.mu.Unlock()
 		if n > 0 {
-			own := &p.shards[id]
-			own.mu.Lock()
-			own.taken = [takeMax]*Queue{}
-			copy(own.taken[:], buf[:n])
-			own.mu.Unlock()
-			return n
+			if s != own {
+				own.mu.Lock()
+				own.took(buf[:n])
+				own.mu.Unlock()
+			}
+			return n, s
 		}
 	}
-	return 0
+	return 0, nil
 }
 
-// take ends the finished runs of worker id, then waits for ready queues
-// and takes some into buf. It returns how many, and whether it waited;
-// none once the pool is closing and nothing is left to run.
-func (p *Pool) take(id int, buf []*Queue, finished int) (n int, waited bool) {
+// took records the queues its worker took, for Stats. It is called with
+// s.mu held.
+func (s *shard) took(qs []*Queue) {
+	n := copy(s.taken[:], qs)
+	clear(s.taken[n:])
+}
+
+// take ends the finished runs of worker id, which came from shard from,
+// then waits for ready queues and takes some into buf. It returns how
+// many, the shard they came from, and whether it waited; none once the
+// pool is closing and nothing is left to run.
+func (p *Pool) take(id int, buf []*Queue, finished int, from *shard) (n int, src *shard, waited bool) {
 	if finished > 0 {
-		p.running.Add(-int64(finished))
+		from.running.Add(-int64(finished))
 	}
-	if n := p.grab(id, buf); n > 0 {
-		return n, false
+	if n, src := p.grab(id, buf); n > 0 {
+		return n, src, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
 		p.idle.Add(1)
-		n := p.grab(id, buf)
+		n, src := p.grab(id, buf)
 		if n == 0 && p.closing && p.exitIfEmpty() {
 			p.idle.Add(-1)
 			p.wake.Broadcast()
-			return 0, waited
+			return 0, nil, waited
 		}
 		if n > 0 {
 			p.idle.Add(-1)
-			return n, waited
+			return n, src, waited
 		}
 		p.wake.Wait()
 		p.idle.Add(-1)
@@ -127,9 +144,9 @@ func (p *Pool) exitIfEmpty() bool {
 	for i := range p.shards {
 		p.shards[i].mu.Lock()
 	}
-	empty := p.running.Load() == 0
+	empty := true
 	for i := range p.shards {
-		empty = empty && p.shards[i].n == 0
+		empty = empty && p.shards[i].n == 0 && p.shards[i].running.Load() == 0
 	}
 	if empty {
 		p.exited.Store(true)

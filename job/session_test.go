@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"servercore"
+	"servercore/internal/testkit"
 	"servercore/job"
 )
 
@@ -210,7 +211,9 @@ func TestSessionsMeetQueues(t *testing.T) {
 		})
 	}
 	clients.Wait()
-	wg.Wait()
+	left := make(chan struct{})
+	go func() { wg.Wait(); close(left) }()
+	testkit.Recv(t, left, testkit.WaitLong, "every player's leave")
 	for player, st := range results {
 		if st.bad != nil {
 			t.Errorf("player %d: %v", player, st.bad)

@@ -20,7 +20,7 @@ type Stats struct {
 }
 
 // Latency summarises the time from posting a job to its start, measured on
-// one post in 16 of each queue.
+// one post in 16 of each queue (while no timed post of that queue waits).
 type Latency struct {
 	Samples            uint64
 	P50, P90, P99, Max time.Duration
@@ -100,8 +100,14 @@ func (p *Pool) Stats() Stats {
 		}
 		sh.mu.Unlock()
 	}
+	// A queue that yielded or was stolen can be both waiting and among
+	// the ones a worker took: count it once.
+	counted := make(map[*Queue]bool, len(waiting))
 	for _, q := range waiting {
-		st.Queued += int64(q.Stats().Queued)
+		if !counted[q] {
+			counted[q] = true
+			st.Queued += int64(q.Stats().Queued)
+		}
 	}
 	st.MaxQueued = int(s.deepest.Load())
 	st.Panics = s.panics.Load()
@@ -129,6 +135,6 @@ func (q *Queue) Stats() QueueStats {
 		Queued:    n,
 		MaxQueued: deepest,
 		LateTicks: q.late.Load(),
-		Panics:    q.panics.Load(),
+		Panics:    uint64(q.panics.Load()),
 	}
 }

@@ -30,8 +30,8 @@ type Timer struct {
 	state  atomic.Int32
 
 	// Guarded by the pool's timer lock.
-	slot       int32  // the wheel slot, or -1
-	next, prev *Timer // in the slot's list
+	at   int32 // the index in its wheel slot's array
+	slot int16 // the wheel slot, or -1
 }
 
 // due is the tick the timer is due at: its deadline, rounded up.
@@ -71,7 +71,7 @@ func (t *Timer) Stop() bool {
 // fire runs the timer's job on its queue, unless it was stopped since the
 // firing was posted, or its queue closed.
 func (t *Timer) fire() {
-	if t.q.closed.Load() || !t.state.CompareAndSwap(fired, busy) {
+	if t.q.closed() || !t.state.CompareAndSwap(fired, busy) {
 		return
 	}
 	t.fn()
@@ -122,9 +122,9 @@ func (ts *timerSet) add(q *Queue, fn func(), d, period int64) (*Timer, error) {
 	p := ts.p
 	now := p.now()
 	d, period = min(max(d, 0), maxDelay), min(period, maxDelay)
-	t := &Timer{q: q, fn: fn, when: now + d, period: period, slot: -1}
+	t := &Timer{q: q, fn: fn, when: now + d, period: period, at: -1, slot: -1}
 	ts.mu.Lock()
-	if ts.closed || q.closed.Load() {
+	if ts.closed || q.closed() {
 		ts.mu.Unlock()
 		return nil, ErrClosed
 	}
@@ -168,7 +168,7 @@ func (ts *timerSet) advance(now int64, buf []*Timer) ([]*Timer, int64) {
 	due := ts.w.advance(now/tick, buf[:0])
 	post := due[:0]
 	for _, t := range due {
-		if t.q.closed.Load() {
+		if t.q.closed() {
 			continue // Close stopped it: forget it
 		}
 		if t.period == 0 {

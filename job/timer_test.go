@@ -195,9 +195,7 @@ func TestStopPeriodic(t *testing.T) {
 	q := p.NewQueue("room")
 	var runs atomic.Int64
 	tm, _ := q.Every(time.Millisecond, func() { runs.Add(1) })
-	for runs.Load() < 3 {
-		time.Sleep(time.Millisecond)
-	}
+	testkit.WaitFor(t, testkit.WaitLong, "3 runs", func() bool { return runs.Load() >= 3 })
 	tm.Stop()
 	flush(t, q) // a run under way when Stop returned has finished
 	after := runs.Load()
@@ -218,10 +216,8 @@ func TestStopPeriodic(t *testing.T) {
 		})
 		close(ready)
 	})
-	<-ready
-	for selfRuns.Load() < 3 {
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Recv(t, ready, testkit.WaitLong, "the job that set the timer")
+	testkit.WaitFor(t, testkit.WaitLong, "3 runs", func() bool { return selfRuns.Load() >= 3 })
 	time.Sleep(10 * time.Millisecond)
 	flush(t, q)
 	if got := selfRuns.Load(); got != 3 {
@@ -250,7 +246,7 @@ func TestQueueCloseStopsTimers(t *testing.T) {
 				t.Errorf("After on a closed queue: %v", err)
 			}
 			release()
-			<-q.Done()
+			testkit.Recv(t, q.Done(), testkit.WaitLong, "the closed queue's end")
 			clock.advance(2 * time.Hour)
 			if n := runs.Load(); n != 0 {
 				t.Errorf("%d timer jobs ran after Close", n)
@@ -292,7 +288,7 @@ func TestTimersFireOnTheRealClock(t *testing.T) {
 	q.After(time.Hour, func() {})
 	done := make(chan struct{})
 	q.After(2*time.Millisecond, func() { close(done) })
-	<-done
+	testkit.Recv(t, done, testkit.WaitLong, "a timer set before an hour's")
 	ticks := make(chan struct{}, 3)
 	tm, _ := q.Every(time.Millisecond, func() {
 		select {
@@ -301,7 +297,7 @@ func TestTimersFireOnTheRealClock(t *testing.T) {
 		}
 	})
 	for range 3 {
-		<-ticks
+		testkit.Recv(t, ticks, testkit.WaitLong, "a tick")
 	}
 	tm.Stop()
 	closePool(t, p)

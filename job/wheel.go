@@ -10,7 +10,8 @@ import (
 // pool's start, so 42 bits of them (139 years of milliseconds) never carry
 // out of the top level; a deadline more than maxSpan ticks away (69 years)
 // is parked there and placed again when it comes down. Inserting and
-// removing a timer is a list operation whatever the number pending;
+// removing a timer is an append to its slot's array and a swap with the
+// array's last timer, whatever the number pending;
 // advancing costs a step per non-empty slot it meets, found with one bitmap
 // per level, so an idle wheel costs nothing.
 
@@ -26,10 +27,14 @@ const (
 // pool's timer lock held.
 type wheel struct {
 	now   int64 // the last tick advanced to
-	slots [wheelLevels * slotsPer]*Timer
+	slots [wheelLevels * slotsPer][]*Timer
 	used  [wheelLevels]uint64 // bit s of used[l]: slot s of level l is not empty
 	n     int                 // timers in the wheel
 }
+
+// keepCap bounds the array a slot keeps once emptied, so that a burst of
+// timers leaves no large array behind.
+const keepCap = 256
 
 // insert places t, which must be due after w.now. It returns the tick at
 // which the wheel must next be advanced for t.
@@ -41,36 +46,40 @@ func (w *wheel) insert(t *Timer) int64 {
 	}
 	s := int(e>>(slotBits*l)) & (slotsPer - 1)
 	i := l*slotsPer + s
-	t.slot = int32(i)
-	t.prev = nil
-	t.next = w.slots[i]
-	if t.next != nil {
-		t.next.prev = t
-	}
-	w.slots[i] = t
+	t.slot = int16(i)
+	t.at = int32(len(w.slots[i]))
+	w.slots[i] = append(w.slots[i], t)
 	w.used[l] |= 1 << s
 	w.n++
 	return w.eventAt(l, s)
 }
 
-// remove takes t out of the wheel if it is there.
+// remove takes t out of the wheel if it is there: the slot's last timer
+// takes its place.
 func (w *wheel) remove(t *Timer) {
 	i := t.slot
 	if i < 0 {
 		return
 	}
-	if t.prev != nil {
-		t.prev.next = t.next
-	} else {
-		w.slots[i] = t.next
-		if t.next == nil {
-			w.used[i/slotsPer] &^= 1 << (i % slotsPer)
+	ts := w.slots[i]
+	last := len(ts) - 1
+	if int(t.at) != last {
+		m := ts[last]
+		ts[t.at], m.at = m, t.at
+	}
+	ts[last] = nil
+	ts = ts[:last]
+	switch {
+	case last == 0:
+		w.used[i/slotsPer] &^= 1 << (i % slotsPer)
+		if cap(ts) > keepCap {
+			ts = nil
 		}
+	case cap(ts) > keepCap && last < cap(ts)/4:
+		ts = append([]*Timer(nil), ts...)
 	}
-	if t.next != nil {
-		t.next.prev = t.prev
-	}
-	t.next, t.prev, t.slot = nil, nil, -1
+	w.slots[i] = ts
+	t.slot, t.at = -1, -1
 	w.n--
 }
 
@@ -118,19 +127,21 @@ func (w *wheel) advance(to int64, fired []*Timer) []*Timer {
 				continue
 			}
 			i := l*slotsPer + s
-			t := w.slots[i]
+			ts := w.slots[i]
 			w.slots[i] = nil
 			w.used[l] &^= 1 << s
-			for t != nil {
-				nx := t.next
-				t.next, t.prev, t.slot = nil, nil, -1
-				w.n--
+			w.n -= len(ts)
+			for k, t := range ts {
+				ts[k] = nil
+				t.slot, t.at = -1, -1
 				if t.due() <= ev {
 					fired = append(fired, t)
 				} else {
-					w.insert(t)
+					w.insert(t) // into a lower level: not slot i
 				}
-				t = nx
+			}
+			if w.slots[i] == nil && cap(ts) <= keepCap {
+				w.slots[i] = ts[:0]
 			}
 		}
 	}
