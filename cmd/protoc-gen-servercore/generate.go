@@ -63,11 +63,11 @@ func generateFile(gen *protogen.Plugin, f *protogen.File, ps []packet) {
 
 	generateSide(g, f, ps, side{
 		handler: "ServerHandler", session: "ServerSession", dispatch: "DispatchServer",
-		adapter: "ServerPacketHandler", receives: toServer, prefix: "C_", who: "server",
+		adapter: "ServerPacketHandler", messages: "ServerMessages", receives: toServer, prefix: "C_", who: "server",
 	})
 	generateSide(g, f, ps, side{
 		handler: "ClientHandler", session: "ClientSession", dispatch: "DispatchClient",
-		adapter: "ClientPacketHandler", receives: toClient, prefix: "S_", who: "client",
+		adapter: "ClientPacketHandler", messages: "ClientMessages", receives: toClient, prefix: "S_", who: "client",
 	})
 
 	bufferType := g.QualifiedGoIdent(servercorePackage.Ident("SendBuffer"))
@@ -91,9 +91,9 @@ func generateFile(gen *protogen.Plugin, f *protogen.File, ps []packet) {
 
 // side names what one side of the connection receives.
 type side struct {
-	handler, session, dispatch, adapter string
-	receives                            direction
-	prefix, who                         string
+	handler, session, dispatch, adapter, messages string
+	receives                                      direction
+	prefix, who                                   string
 }
 
 // generateSide writes one side's handler interface, dispatch and adapter.
@@ -145,16 +145,15 @@ func generateSide(g *protogen.GeneratedFile, f *protogen.File, ps []packet, sd s
 			continue
 		}
 		g.P("m := new(", p.msg.GoIdent, ")")
-		g.P("if err := ", routePackage.Ident("Unmarshal"), "(id, payload, m); err != nil {")
-		g.P("return err")
-		g.P("}")
-		g.P("return h.Handle", p.msg.GoIdent.GoName, "(s, m)")
+		generateDecode(g, p)
 	}
 	g.P("default:")
 	g.P("return ", routePackage.Ident("UnknownID"), "(id)")
 	g.P("}")
 	g.P("}")
 	g.P()
+
+	generateMessages(g, f, ps, sd)
 
 	g.P("// ", sd.session, " is a ", sd.handler, " that also gets its session's lifecycle")
 	g.P("// callbacks; embed servercore.BaseHandler for those it ignores.")
@@ -182,6 +181,81 @@ func generateSide(g *protogen.GeneratedFile, f *protogen.File, ps []packet, sd s
 	g.P("}")
 	g.P("}")
 	g.P()
+
+	reusing := sd.adapter + "Reusing"
+	reusingType := lowerFirst(reusing)
+	g.P("// ", reusing, " is ", sd.adapter, " with each session's packets decoded")
+	g.P("// through a ", sd.messages, " of its own: a method's message is valid only during")
+	g.P("// the call, its fields' values are the method's to keep.")
+	g.P("func ", reusing, "(h ", sd.session, ") ", packetHandler, " {")
+	g.P("return &", reusingType, "{", sd.session, ": h, h: h}")
+	g.P("}")
+	g.P()
+	g.P("// ", reusingType, " is one session's ", adapterType, " with its ", sd.messages, ".")
+	g.P("type ", reusingType, " struct {")
+	g.P(sd.session)
+	g.P("h    ", sd.handler)
+	g.P("msgs ", sd.messages)
+	g.P("}")
+	g.P()
+	g.P("func (a *", reusingType, ") OnRecvPacket(s *", sessionType, ", id uint16, payload []byte) {")
+	g.P("if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {")
+	g.P("s.Disconnect(err)")
+	g.P("}")
+	g.P("}")
+	g.P()
+}
+
+// generateMessages writes one side's reused messages and their dispatch.
+func generateMessages(g *protogen.GeneratedFile, f *protogen.File, ps []packet, sd side) {
+	sessionType := g.QualifiedGoIdent(servercorePackage.Ident("Session"))
+	g.P("// ", sd.messages, " keeps one message of each ", sd.prefix, " type of ", f.Desc.Path(), " and")
+	g.P("// decodes every packet into it, reset, instead of a new one: the message a")
+	g.P("// method gets is valid only during the call, while its fields' values")
+	g.P("// (bytes, strings, lists, nested messages) are the method's to keep, since")
+	g.P("// the next decoding replaces them. The zero value is ready; it serves one")
+	g.P("// session, whose packets are handled one at a time.")
+	g.P("type ", sd.messages, " struct {")
+	for _, p := range ps {
+		if p.dir == sd.receives {
+			g.P(lowerFirst(p.msg.GoIdent.GoName), " *", p.msg.GoIdent)
+		}
+	}
+	g.P("}")
+	g.P()
+	g.P("// Dispatch is ", sd.dispatch, " decoding into x's message of the packet's type.")
+	g.P("func (x *", sd.messages, ") Dispatch(h ", sd.handler, ", s *", sessionType, ", id uint16, payload []byte) error {")
+	g.P("switch id {")
+	for _, p := range ps {
+		g.P("case ", idName(p), ":")
+		if p.dir != sd.receives {
+			g.P("return ", routePackage.Ident("WrongDirection"), "(id, ", fmt.Sprintf("%q", p.msg.Desc.FullName()), ")")
+			continue
+		}
+		field := "x." + lowerFirst(p.msg.GoIdent.GoName)
+		g.P("m := ", field)
+		g.P("if m == nil {")
+		g.P("m = new(", p.msg.GoIdent, ")")
+		g.P(field, " = m")
+		g.P("} else {")
+		g.P("m.Reset()")
+		g.P("}")
+		generateDecode(g, p)
+	}
+	g.P("default:")
+	g.P("return ", routePackage.Ident("UnknownID"), "(id)")
+	g.P("}")
+	g.P("}")
+	g.P()
+}
+
+// generateDecode writes the decoding of p's packet into m, an empty
+// message, and the call of its handler method.
+func generateDecode(g *protogen.GeneratedFile, p packet) {
+	g.P("if err := ", routePackage.Ident("Unmarshal"), "(id, payload, m); err != nil {")
+	g.P("return err")
+	g.P("}")
+	g.P("return h.Handle", p.msg.GoIdent.GoName, "(s, m)")
 }
 
 // idName is the name of p's id constant.

@@ -146,6 +146,128 @@ func DispatchServer(h ServerHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ServerMessages keeps one message of each C_ type of packets.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ServerMessages struct {
+	c_Login       *C_Login
+	c_Move        *C_Move
+	c_Scalars     *C_Scalars
+	c_Collections *C_Collections
+	c_Choice      *C_Choice
+	c_Empty       *C_Empty
+	c_Blob        *C_Blob
+}
+
+// Dispatch is DispatchServer decoding into x's message of the packet's type.
+func (x *ServerMessages) Dispatch(h ServerHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_LoginID:
+		m := x.c_Login
+		if m == nil {
+			m = new(C_Login)
+			x.c_Login = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Login(s, m)
+	case S_LoginID:
+		return route.WrongDirection(id, "testpb.S_Login")
+	case C_MoveID:
+		m := x.c_Move
+		if m == nil {
+			m = new(C_Move)
+			x.c_Move = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Move(s, m)
+	case S_MoveID:
+		return route.WrongDirection(id, "testpb.S_Move")
+	case C_ScalarsID:
+		m := x.c_Scalars
+		if m == nil {
+			m = new(C_Scalars)
+			x.c_Scalars = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Scalars(s, m)
+	case S_ScalarsID:
+		return route.WrongDirection(id, "testpb.S_Scalars")
+	case C_CollectionsID:
+		m := x.c_Collections
+		if m == nil {
+			m = new(C_Collections)
+			x.c_Collections = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Collections(s, m)
+	case S_CollectionsID:
+		return route.WrongDirection(id, "testpb.S_Collections")
+	case C_ChoiceID:
+		m := x.c_Choice
+		if m == nil {
+			m = new(C_Choice)
+			x.c_Choice = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Choice(s, m)
+	case S_ChoiceID:
+		return route.WrongDirection(id, "testpb.S_Choice")
+	case C_EmptyID:
+		m := x.c_Empty
+		if m == nil {
+			m = new(C_Empty)
+			x.c_Empty = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Empty(s, m)
+	case S_EmptyID:
+		return route.WrongDirection(id, "testpb.S_Empty")
+	case C_BlobID:
+		m := x.c_Blob
+		if m == nil {
+			m = new(C_Blob)
+			x.c_Blob = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Blob(s, m)
+	case S_BlobID:
+		return route.WrongDirection(id, "testpb.S_Blob")
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ServerSession is a ServerHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ServerSession interface {
@@ -167,6 +289,26 @@ type serverPacketHandler struct {
 
 func (a serverPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
 	if err := DispatchServer(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
+// ServerPacketHandlerReusing is ServerPacketHandler with each session's packets decoded
+// through a ServerMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ServerPacketHandlerReusing(h ServerSession) servercore.PacketHandler {
+	return &serverPacketHandlerReusing{ServerSession: h, h: h}
+}
+
+// serverPacketHandlerReusing is one session's serverPacketHandler with its ServerMessages.
+type serverPacketHandlerReusing struct {
+	ServerSession
+	h    ServerHandler
+	msgs ServerMessages
+}
+
+func (a *serverPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
 		s.Disconnect(err)
 	}
 }
@@ -290,6 +432,128 @@ func DispatchClient(h ClientHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ClientMessages keeps one message of each S_ type of packets.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ClientMessages struct {
+	s_Login       *S_Login
+	s_Move        *S_Move
+	s_Scalars     *S_Scalars
+	s_Collections *S_Collections
+	s_Choice      *S_Choice
+	s_Empty       *S_Empty
+	s_Blob        *S_Blob
+}
+
+// Dispatch is DispatchClient decoding into x's message of the packet's type.
+func (x *ClientMessages) Dispatch(h ClientHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_LoginID:
+		return route.WrongDirection(id, "testpb.C_Login")
+	case S_LoginID:
+		m := x.s_Login
+		if m == nil {
+			m = new(S_Login)
+			x.s_Login = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Login(s, m)
+	case C_MoveID:
+		return route.WrongDirection(id, "testpb.C_Move")
+	case S_MoveID:
+		m := x.s_Move
+		if m == nil {
+			m = new(S_Move)
+			x.s_Move = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Move(s, m)
+	case C_ScalarsID:
+		return route.WrongDirection(id, "testpb.C_Scalars")
+	case S_ScalarsID:
+		m := x.s_Scalars
+		if m == nil {
+			m = new(S_Scalars)
+			x.s_Scalars = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Scalars(s, m)
+	case C_CollectionsID:
+		return route.WrongDirection(id, "testpb.C_Collections")
+	case S_CollectionsID:
+		m := x.s_Collections
+		if m == nil {
+			m = new(S_Collections)
+			x.s_Collections = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Collections(s, m)
+	case C_ChoiceID:
+		return route.WrongDirection(id, "testpb.C_Choice")
+	case S_ChoiceID:
+		m := x.s_Choice
+		if m == nil {
+			m = new(S_Choice)
+			x.s_Choice = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Choice(s, m)
+	case C_EmptyID:
+		return route.WrongDirection(id, "testpb.C_Empty")
+	case S_EmptyID:
+		m := x.s_Empty
+		if m == nil {
+			m = new(S_Empty)
+			x.s_Empty = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Empty(s, m)
+	case C_BlobID:
+		return route.WrongDirection(id, "testpb.C_Blob")
+	case S_BlobID:
+		m := x.s_Blob
+		if m == nil {
+			m = new(S_Blob)
+			x.s_Blob = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Blob(s, m)
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ClientSession is a ClientHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ClientSession interface {
@@ -311,6 +575,26 @@ type clientPacketHandler struct {
 
 func (a clientPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
 	if err := DispatchClient(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
+// ClientPacketHandlerReusing is ClientPacketHandler with each session's packets decoded
+// through a ClientMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ClientPacketHandlerReusing(h ClientSession) servercore.PacketHandler {
+	return &clientPacketHandlerReusing{ClientSession: h, h: h}
+}
+
+// clientPacketHandlerReusing is one session's clientPacketHandler with its ClientMessages.
+type clientPacketHandlerReusing struct {
+	ClientSession
+	h    ClientHandler
+	msgs ClientMessages
+}
+
+func (a *clientPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
 		s.Disconnect(err)
 	}
 }
