@@ -28,6 +28,26 @@ const maxPayload = servercore.MaxPacketSize - servercore.HeaderSize
 // then m in protobuf's wire format, encoded in place in the buffer. The
 // caller owns the buffer's reference and releases it after sending.
 func Marshal(id uint16, m proto.Message) (*servercore.SendBuffer, error) {
+	return MarshalOptions{}.Marshal(id, m)
+}
+
+// Send marshals m into a packet with the given id, as Marshal does, and
+// sends it on s.
+func Send(s *servercore.Session, id uint16, m proto.Message) error {
+	return MarshalOptions{}.Send(s, id, m)
+}
+
+// MarshalOptions configures Marshal and Send.
+type MarshalOptions struct {
+	// AllowPartial skips the check that every required field (proto2) is
+	// set, as in proto.MarshalOptions. The generated code sets it for the
+	// messages that have no required field, nested ones included, where
+	// the check cannot fail.
+	AllowPartial bool
+}
+
+// Marshal is route.Marshal with o's options.
+func (o MarshalOptions) Marshal(id uint16, m proto.Message) (*servercore.SendBuffer, error) {
 	// Size first, so that the buffer is opened at its exact size and the
 	// encoding, reusing the sizes Size cached, appends right after the
 	// header without growing anything. Generated messages are sized and
@@ -40,10 +60,12 @@ func Marshal(id uint16, m proto.Message) (*servercore.SendBuffer, error) {
 		methods = pm.ProtoMethods()
 	}
 	if methods == nil || methods.Size == nil || methods.Marshal == nil {
-		return marshalReflect(id, m)
+		return o.marshalReflect(id, m)
 	}
-	if err := checkInitialized(pm, methods); err != nil {
-		return nil, err
+	if !o.AllowPartial {
+		if err := checkInitialized(pm, methods); err != nil {
+			return nil, err
+		}
 	}
 	n := methods.Size(protoiface.SizeInput{Message: pm}).Size
 	b, w, err := openPacket(id, m, n)
@@ -56,12 +78,12 @@ func Marshal(id uint16, m proto.Message) (*servercore.SendBuffer, error) {
 
 // marshalReflect is Marshal of a message without fast-path methods (or
 // nil), through proto's reflection-based encoding.
-func marshalReflect(id uint16, m proto.Message) (*servercore.SendBuffer, error) {
+func (o MarshalOptions) marshalReflect(id uint16, m proto.Message) (*servercore.SendBuffer, error) {
 	b, w, err := openPacket(id, m, proto.Size(m))
 	if err != nil {
 		return nil, err
 	}
-	out, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(w[:servercore.HeaderSize], m)
+	out, err := proto.MarshalOptions{AllowPartial: o.AllowPartial, UseCachedSize: true}.MarshalAppend(w[:servercore.HeaderSize], m)
 	return sealPacket(b, w, out, m, err)
 }
 
@@ -105,10 +127,9 @@ func sealPacket(b *servercore.SendBuffer, w, out []byte, m proto.Message, err er
 	return b, nil
 }
 
-// Send marshals m into a packet with the given id, as Marshal does, and
-// sends it on s.
-func Send(s *servercore.Session, id uint16, m proto.Message) error {
-	b, err := Marshal(id, m)
+// Send is route.Send with o's options.
+func (o MarshalOptions) Send(s *servercore.Session, id uint16, m proto.Message) error {
+	b, err := o.Marshal(id, m)
 	if err != nil {
 		return err
 	}

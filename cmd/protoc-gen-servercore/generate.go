@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // The packages the generated code imports.
@@ -77,13 +78,20 @@ func generateFile(gen *protogen.Plugin, f *protogen.File, ps []packet) {
 		g.P("// Marshal", name, " returns a sealed SendBuffer holding m as a packet with id")
 		g.P("// ", idName(p), ", encoded in place; release it after sending. A message too large")
 		g.P("// for a packet is an error.")
+		// A message without required fields has nothing for the encoder to
+		// check: its options say so, and the check is skipped.
+		marshal, send := g.QualifiedGoIdent(routePackage.Ident("Marshal")), g.QualifiedGoIdent(routePackage.Ident("Send"))
+		if !mayLackRequired(p.msg.Desc, map[protoreflect.FullName]bool{}) {
+			opts := g.QualifiedGoIdent(routePackage.Ident("MarshalOptions")) + "{AllowPartial: true}"
+			marshal, send = opts+".Marshal", opts+".Send"
+		}
 		g.P("func Marshal", name, "(m *", p.msg.GoIdent, ") (*", bufferType, ", error) {")
-		g.P("return ", routePackage.Ident("Marshal"), "(", idName(p), ", m)")
+		g.P("return ", marshal, "(", idName(p), ", m)")
 		g.P("}")
 		g.P()
 		g.P("// Send", name, " sends m on s as a packet with id ", idName(p), ".")
 		g.P("func Send", name, "(s *", sessionType, ", m *", p.msg.GoIdent, ") error {")
-		g.P("return ", routePackage.Ident("Send"), "(s, ", idName(p), ", m)")
+		g.P("return ", send, "(s, ", idName(p), ", m)")
 		g.P("}")
 		g.P()
 	}
@@ -256,6 +264,34 @@ func generateDecode(g *protogen.GeneratedFile, p packet) {
 	g.P("return err")
 	g.P("}")
 	g.P("return h.Handle", p.msg.GoIdent.GoName, "(s, m)")
+}
+
+// mayLackRequired reports whether a message of type md can miss a required
+// field: one of its own, or of a message it holds (in a field, a list, a
+// map's values, an extension of a type with extension ranges). seen holds
+// the types already being looked at, so that recursive types end.
+func mayLackRequired(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	if seen[md.FullName()] {
+		return false
+	}
+	seen[md.FullName()] = true
+	if md.ExtensionRanges().Len() > 0 {
+		return true
+	}
+	fields := md.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Cardinality() == protoreflect.Required {
+			return true
+		}
+		if fd.IsMap() {
+			fd = fd.MapValue()
+		}
+		if fd.Message() != nil && mayLackRequired(fd.Message(), seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // idName is the name of p's id constant.

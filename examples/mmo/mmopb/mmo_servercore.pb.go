@@ -543,142 +543,142 @@ func (a *clientPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint
 // C_LOGINID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_LOGIN(m *C_LOGIN) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_LOGINID, m)
 }
 
 // SendC_LOGIN sends m on s as a packet with id C_LOGINID.
 func SendC_LOGIN(s *servercore.Session, m *C_LOGIN) error {
-	return route.Send(s, C_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_LOGINID, m)
 }
 
 // MarshalS_LOGIN returns a sealed SendBuffer holding m as a packet with id
 // S_LOGINID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_LOGIN(m *S_LOGIN) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_LOGINID, m)
 }
 
 // SendS_LOGIN sends m on s as a packet with id S_LOGINID.
 func SendS_LOGIN(s *servercore.Session, m *S_LOGIN) error {
-	return route.Send(s, S_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_LOGINID, m)
 }
 
 // MarshalC_ENTER_GAME returns a sealed SendBuffer holding m as a packet with id
 // C_ENTER_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_ENTER_GAME(m *C_ENTER_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_ENTER_GAMEID, m)
 }
 
 // SendC_ENTER_GAME sends m on s as a packet with id C_ENTER_GAMEID.
 func SendC_ENTER_GAME(s *servercore.Session, m *C_ENTER_GAME) error {
-	return route.Send(s, C_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_ENTER_GAMEID, m)
 }
 
 // MarshalS_ENTER_GAME returns a sealed SendBuffer holding m as a packet with id
 // S_ENTER_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_ENTER_GAME(m *S_ENTER_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_ENTER_GAMEID, m)
 }
 
 // SendS_ENTER_GAME sends m on s as a packet with id S_ENTER_GAMEID.
 func SendS_ENTER_GAME(s *servercore.Session, m *S_ENTER_GAME) error {
-	return route.Send(s, S_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_ENTER_GAMEID, m)
 }
 
 // MarshalC_LEAVE_GAME returns a sealed SendBuffer holding m as a packet with id
 // C_LEAVE_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_LEAVE_GAME(m *C_LEAVE_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_LEAVE_GAMEID, m)
 }
 
 // SendC_LEAVE_GAME sends m on s as a packet with id C_LEAVE_GAMEID.
 func SendC_LEAVE_GAME(s *servercore.Session, m *C_LEAVE_GAME) error {
-	return route.Send(s, C_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_LEAVE_GAMEID, m)
 }
 
 // MarshalS_LEAVE_GAME returns a sealed SendBuffer holding m as a packet with id
 // S_LEAVE_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_LEAVE_GAME(m *S_LEAVE_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_LEAVE_GAMEID, m)
 }
 
 // SendS_LEAVE_GAME sends m on s as a packet with id S_LEAVE_GAMEID.
 func SendS_LEAVE_GAME(s *servercore.Session, m *S_LEAVE_GAME) error {
-	return route.Send(s, S_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_LEAVE_GAMEID, m)
 }
 
 // MarshalS_SPAWN returns a sealed SendBuffer holding m as a packet with id
 // S_SPAWNID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_SPAWN(m *S_SPAWN) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_SPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_SPAWNID, m)
 }
 
 // SendS_SPAWN sends m on s as a packet with id S_SPAWNID.
 func SendS_SPAWN(s *servercore.Session, m *S_SPAWN) error {
-	return route.Send(s, S_SPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_SPAWNID, m)
 }
 
 // MarshalS_DESPAWN returns a sealed SendBuffer holding m as a packet with id
 // S_DESPAWNID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_DESPAWN(m *S_DESPAWN) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_DESPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_DESPAWNID, m)
 }
 
 // SendS_DESPAWN sends m on s as a packet with id S_DESPAWNID.
 func SendS_DESPAWN(s *servercore.Session, m *S_DESPAWN) error {
-	return route.Send(s, S_DESPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_DESPAWNID, m)
 }
 
 // MarshalC_MOVE returns a sealed SendBuffer holding m as a packet with id
 // C_MOVEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_MOVE(m *C_MOVE) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_MOVEID, m)
 }
 
 // SendC_MOVE sends m on s as a packet with id C_MOVEID.
 func SendC_MOVE(s *servercore.Session, m *C_MOVE) error {
-	return route.Send(s, C_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_MOVEID, m)
 }
 
 // MarshalS_MOVE returns a sealed SendBuffer holding m as a packet with id
 // S_MOVEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_MOVE(m *S_MOVE) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_MOVEID, m)
 }
 
 // SendS_MOVE sends m on s as a packet with id S_MOVEID.
 func SendS_MOVE(s *servercore.Session, m *S_MOVE) error {
-	return route.Send(s, S_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_MOVEID, m)
 }
 
 // MarshalC_CHAT returns a sealed SendBuffer holding m as a packet with id
 // C_CHATID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_CHAT(m *C_CHAT) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_CHATID, m)
 }
 
 // SendC_CHAT sends m on s as a packet with id C_CHATID.
 func SendC_CHAT(s *servercore.Session, m *C_CHAT) error {
-	return route.Send(s, C_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_CHATID, m)
 }
 
 // MarshalS_CHAT returns a sealed SendBuffer holding m as a packet with id
 // S_CHATID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_CHAT(m *S_CHAT) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_CHATID, m)
 }
 
 // SendS_CHAT sends m on s as a packet with id S_CHATID.
 func SendS_CHAT(s *servercore.Session, m *S_CHAT) error {
-	return route.Send(s, S_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_CHATID, m)
 }

@@ -243,22 +243,22 @@ func (a *clientPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint
 // C_EchoID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Echo(m *C_Echo) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_EchoID, m)
 }
 
 // SendC_Echo sends m on s as a packet with id C_EchoID.
 func SendC_Echo(s *servercore.Session, m *C_Echo) error {
-	return route.Send(s, C_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_EchoID, m)
 }
 
 // MarshalS_Echo returns a sealed SendBuffer holding m as a packet with id
 // S_EchoID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Echo(m *S_Echo) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_EchoID, m)
 }
 
 // SendS_Echo sends m on s as a packet with id S_EchoID.
 func SendS_Echo(s *servercore.Session, m *S_Echo) error {
-	return route.Send(s, S_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_EchoID, m)
 }

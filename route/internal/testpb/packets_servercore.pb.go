@@ -603,166 +603,166 @@ func (a *clientPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint
 // C_LoginID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Login(m *C_Login) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_LoginID, m)
 }
 
 // SendC_Login sends m on s as a packet with id C_LoginID.
 func SendC_Login(s *servercore.Session, m *C_Login) error {
-	return route.Send(s, C_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_LoginID, m)
 }
 
 // MarshalS_Login returns a sealed SendBuffer holding m as a packet with id
 // S_LoginID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Login(m *S_Login) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_LoginID, m)
 }
 
 // SendS_Login sends m on s as a packet with id S_LoginID.
 func SendS_Login(s *servercore.Session, m *S_Login) error {
-	return route.Send(s, S_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_LoginID, m)
 }
 
 // MarshalC_Move returns a sealed SendBuffer holding m as a packet with id
 // C_MoveID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Move(m *C_Move) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_MoveID, m)
 }
 
 // SendC_Move sends m on s as a packet with id C_MoveID.
 func SendC_Move(s *servercore.Session, m *C_Move) error {
-	return route.Send(s, C_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_MoveID, m)
 }
 
 // MarshalS_Move returns a sealed SendBuffer holding m as a packet with id
 // S_MoveID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Move(m *S_Move) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_MoveID, m)
 }
 
 // SendS_Move sends m on s as a packet with id S_MoveID.
 func SendS_Move(s *servercore.Session, m *S_Move) error {
-	return route.Send(s, S_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_MoveID, m)
 }
 
 // MarshalC_Scalars returns a sealed SendBuffer holding m as a packet with id
 // C_ScalarsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Scalars(m *C_Scalars) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_ScalarsID, m)
 }
 
 // SendC_Scalars sends m on s as a packet with id C_ScalarsID.
 func SendC_Scalars(s *servercore.Session, m *C_Scalars) error {
-	return route.Send(s, C_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_ScalarsID, m)
 }
 
 // MarshalS_Scalars returns a sealed SendBuffer holding m as a packet with id
 // S_ScalarsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Scalars(m *S_Scalars) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_ScalarsID, m)
 }
 
 // SendS_Scalars sends m on s as a packet with id S_ScalarsID.
 func SendS_Scalars(s *servercore.Session, m *S_Scalars) error {
-	return route.Send(s, S_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_ScalarsID, m)
 }
 
 // MarshalC_Collections returns a sealed SendBuffer holding m as a packet with id
 // C_CollectionsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Collections(m *C_Collections) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_CollectionsID, m)
 }
 
 // SendC_Collections sends m on s as a packet with id C_CollectionsID.
 func SendC_Collections(s *servercore.Session, m *C_Collections) error {
-	return route.Send(s, C_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_CollectionsID, m)
 }
 
 // MarshalS_Collections returns a sealed SendBuffer holding m as a packet with id
 // S_CollectionsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Collections(m *S_Collections) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_CollectionsID, m)
 }
 
 // SendS_Collections sends m on s as a packet with id S_CollectionsID.
 func SendS_Collections(s *servercore.Session, m *S_Collections) error {
-	return route.Send(s, S_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_CollectionsID, m)
 }
 
 // MarshalC_Choice returns a sealed SendBuffer holding m as a packet with id
 // C_ChoiceID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Choice(m *C_Choice) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_ChoiceID, m)
 }
 
 // SendC_Choice sends m on s as a packet with id C_ChoiceID.
 func SendC_Choice(s *servercore.Session, m *C_Choice) error {
-	return route.Send(s, C_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_ChoiceID, m)
 }
 
 // MarshalS_Choice returns a sealed SendBuffer holding m as a packet with id
 // S_ChoiceID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Choice(m *S_Choice) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_ChoiceID, m)
 }
 
 // SendS_Choice sends m on s as a packet with id S_ChoiceID.
 func SendS_Choice(s *servercore.Session, m *S_Choice) error {
-	return route.Send(s, S_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_ChoiceID, m)
 }
 
 // MarshalC_Empty returns a sealed SendBuffer holding m as a packet with id
 // C_EmptyID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Empty(m *C_Empty) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_EmptyID, m)
 }
 
 // SendC_Empty sends m on s as a packet with id C_EmptyID.
 func SendC_Empty(s *servercore.Session, m *C_Empty) error {
-	return route.Send(s, C_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_EmptyID, m)
 }
 
 // MarshalS_Empty returns a sealed SendBuffer holding m as a packet with id
 // S_EmptyID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Empty(m *S_Empty) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_EmptyID, m)
 }
 
 // SendS_Empty sends m on s as a packet with id S_EmptyID.
 func SendS_Empty(s *servercore.Session, m *S_Empty) error {
-	return route.Send(s, S_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_EmptyID, m)
 }
 
 // MarshalC_Blob returns a sealed SendBuffer holding m as a packet with id
 // C_BlobID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Blob(m *C_Blob) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_BlobID, m)
 }
 
 // SendC_Blob sends m on s as a packet with id C_BlobID.
 func SendC_Blob(s *servercore.Session, m *C_Blob) error {
-	return route.Send(s, C_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_BlobID, m)
 }
 
 // MarshalS_Blob returns a sealed SendBuffer holding m as a packet with id
 // S_BlobID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Blob(m *S_Blob) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_BlobID, m)
 }
 
 // SendS_Blob sends m on s as a packet with id S_BlobID.
 func SendS_Blob(s *servercore.Session, m *S_Blob) error {
-	return route.Send(s, S_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_BlobID, m)
 }
