@@ -65,6 +65,15 @@ func TestAllocs(t *testing.T) {
 	if dispatch != unmarshal {
 		t.Errorf("DispatchServer allocates %v times per packet, proto.Unmarshal alone %v", dispatch, unmarshal)
 	}
+	var x testpb.ServerMessages
+	reused := testing.AllocsPerRun(100, func() {
+		if err := x.Dispatch(h, nil, testpb.C_ScalarsID, payload); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if reused != unmarshal-1 {
+		t.Errorf("ServerMessages.Dispatch allocates %v times per packet, proto.Unmarshal into a new message %v; want one less", reused, unmarshal)
+	}
 }
 
 func BenchmarkMarshal(b *testing.B) {
@@ -100,6 +109,18 @@ func BenchmarkDispatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := testpb.DispatchServer(h, nil, testpb.C_ScalarsID, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDispatchReused(b *testing.B) {
+	payload, _ := proto.Marshal(scalars())
+	h := new(keep)
+	var x testpb.ServerMessages
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := x.Dispatch(h, nil, testpb.C_ScalarsID, payload); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/runtime/protoiface"
 
 	"servercore"
 )
@@ -83,12 +86,36 @@ func NotHandled(id uint16, message string) error {
 	return &PacketError{ID: id, Message: message, Reason: ErrNotHandled}
 }
 
-// Unmarshal decodes payload, the payload of packet id, into m. A payload
-// that does not decode is a *PacketError naming the id; m does not keep
-// payload, so it outlives the callback that received it.
+// Unmarshal decodes payload, the payload of packet id, into m, which is
+// empty: a new message or one just reset (payload's fields are merged into
+// what m holds, as proto.UnmarshalOptions.Merge does). A payload that does
+// not decode is a *PacketError naming the id; m does not keep payload, so
+// it outlives the callback that received it.
 func Unmarshal(id uint16, payload []byte, m proto.Message) error {
-	if err := proto.Unmarshal(payload, m); err != nil {
+	if err := unmarshal(payload, m); err != nil {
 		return &PacketError{ID: id, Message: messageName(m), Reason: ErrDecode, Err: err}
 	}
 	return nil
+}
+
+// unmarshal merges payload into m. A generated message is decoded by its
+// own method, called directly: proto's Unmarshal would reset m first and
+// look the method up again.
+func unmarshal(payload []byte, m proto.Message) error {
+	pm := m.ProtoReflect()
+	methods := pm.ProtoMethods()
+	if methods == nil || methods.Unmarshal == nil {
+		return proto.UnmarshalOptions{Merge: true}.Unmarshal(payload, m)
+	}
+	out, err := methods.Unmarshal(protoiface.UnmarshalInput{
+		Message:  pm,
+		Buf:      payload,
+		Resolver: protoregistry.GlobalTypes,
+		Depth:    protowire.DefaultRecursionLimit,
+		Flags:    protoiface.UnmarshalCheckRequired,
+	})
+	if err == nil && out.Flags&protoiface.UnmarshalInitialized == 0 {
+		err = proto.CheckInitialized(m)
+	}
+	return err
 }

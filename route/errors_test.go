@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"servercore"
 	"servercore/route"
@@ -60,6 +61,24 @@ func TestUnmarshal(t *testing.T) {
 	clear(payload)
 	if !proto.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// A payload that leaves a required field (proto2) unset does not decode,
+// and one that sets it decodes.
+func TestUnmarshalRequired(t *testing.T) {
+	partial, _ := proto.MarshalOptions{AllowPartial: true}.Marshal(&descriptorpb.UninterpretedOption_NamePart{NamePart: proto.String("x")})
+	err := route.Unmarshal(7, partial, new(descriptorpb.UninterpretedOption_NamePart))
+	if !errors.Is(err, route.ErrDecode) || !errors.Is(err, servercore.ErrProtocol) {
+		t.Fatalf("a payload missing a required field: %v, want ErrDecode", err)
+	}
+	rest, _ := proto.Marshal(&descriptorpb.UninterpretedOption_NamePart{NamePart: proto.String("y"), IsExtension: proto.Bool(true)})
+	got := &descriptorpb.UninterpretedOption_NamePart{IsExtension: proto.Bool(false)}
+	if err := route.Unmarshal(7, rest, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.GetNamePart() != "y" || !got.GetIsExtension() {
+		t.Fatalf("got %v", got)
 	}
 }
 

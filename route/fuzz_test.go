@@ -32,7 +32,8 @@ func (c *counter) HandleS_Collections(_ *servercore.Session, m *testpb.S_Collect
 	return nil
 }
 
-// FuzzDispatch feeds random ids and payloads to both sides' dispatch: it
+// FuzzDispatch feeds random ids and payloads to both sides' dispatch, with
+// new and reused messages: it
 // never panics, a packet reaches a method only if its id is that side's and
 // its payload decodes, and every refusal is a PacketError naming the id.
 func FuzzDispatch(f *testing.F) {
@@ -54,6 +55,22 @@ func FuzzDispatch(f *testing.F) {
 				testpb.C_ScalarsID, new(testpb.C_Scalars)},
 			{"client", func(c *counter) error { return testpb.DispatchClient(c, nil, id, payload) },
 				testpb.S_CollectionsID, new(testpb.S_Collections)},
+			// Reused messages, each holding a packet decoded before: what
+			// the method gets is still exactly the new payload's message.
+			{"server reused", func(c *counter) error {
+				var x testpb.ServerMessages
+				if err := x.Dispatch(new(counter), nil, testpb.C_ScalarsID, sc); err != nil {
+					t.Fatal(err)
+				}
+				return x.Dispatch(c, nil, id, payload)
+			}, testpb.C_ScalarsID, new(testpb.C_Scalars)},
+			{"client reused", func(c *counter) error {
+				var x testpb.ClientMessages
+				if err := x.Dispatch(new(counter), nil, testpb.S_CollectionsID, coll); err != nil {
+					t.Fatal(err)
+				}
+				return x.Dispatch(c, nil, id, payload)
+			}, testpb.S_CollectionsID, new(testpb.S_Collections)},
 		} {
 			c := new(counter)
 			err := side.dispatch(c)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"servercore"
 	"servercore/route"
@@ -87,4 +88,32 @@ func TestMarshalInvalid(t *testing.T) {
 		b.Release()
 		t.Fatal("Marshal of an invalid string succeeded")
 	}
+}
+
+// A proto2 message with a required field unset is refused, as
+// proto.Marshal refuses it, unless the options allow a partial message.
+func TestMarshalRequired(t *testing.T) {
+	partial := &descriptorpb.UninterpretedOption_NamePart{NamePart: proto.String("x")} // is_extension unset
+	if b, err := route.Marshal(7, partial); err == nil {
+		b.Release()
+		t.Fatal("Marshal of a message missing a required field succeeded")
+	}
+	if err := route.Send(nil, 7, partial); err == nil {
+		t.Fatal("Send of a message missing a required field succeeded")
+	}
+	b, err := route.MarshalOptions{AllowPartial: true}.Marshal(7, partial)
+	if err != nil {
+		t.Fatalf("with AllowPartial: %v", err)
+	}
+	defer b.Release()
+	want, _ := proto.MarshalOptions{AllowPartial: true}.Marshal(partial)
+	if !bytes.Equal(b.Bytes()[servercore.HeaderSize:], want) {
+		t.Fatal("payload differs from proto.Marshal's")
+	}
+	complete := &descriptorpb.UninterpretedOption_NamePart{NamePart: proto.String("x"), IsExtension: proto.Bool(true)}
+	b2, err := route.Marshal(7, complete)
+	if err != nil {
+		t.Fatalf("Marshal of a complete message: %v", err)
+	}
+	b2.Release()
 }

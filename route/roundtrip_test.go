@@ -67,10 +67,12 @@ func (e *echoServer) HandleC_Blob(s *servercore.Session, m *testpb.C_Blob) error
 	return testpb.SendS_Blob(s, &testpb.S_Blob{Data: m.Data})
 }
 
-// recorder is a client that passes every S_ message it receives to got.
+// recorder is a client that passes every S_ message it receives to got: a
+// copy if its messages are reused.
 type recorder struct {
 	servercore.BaseHandler
-	got chan proto.Message
+	got    chan proto.Message
+	reused bool
 }
 
 func (r *recorder) HandleS_Login(_ *servercore.Session, m *testpb.S_Login) error { return r.put(m) }
@@ -86,30 +88,49 @@ func (r *recorder) HandleS_Empty(_ *servercore.Session, m *testpb.S_Empty) error
 func (r *recorder) HandleS_Blob(_ *servercore.Session, m *testpb.S_Blob) error     { return r.put(m) }
 
 func (r *recorder) put(m proto.Message) error {
+	if r.reused {
+		m = proto.Clone(m)
+	}
 	r.got <- m
 	return nil
 }
 
-// startEcho starts an echoServer on backend; causes, if not nil, gets each
-// session's disconnect cause.
-func startEcho(t *testing.T, backend string, causes chan error) *servercore.Service {
+// adapters are the two ways the generated code turns a typed handler into
+// a servercore.PacketHandler: a new message per packet, or one per session
+// and type, reused.
+var adapters = []struct {
+	name   string
+	reused bool
+}{{"new", false}, {"reused", true}}
+
+// startEcho starts an echoServer on backend, its messages reused or not;
+// causes, if not nil, gets each session's disconnect cause.
+func startEcho(t *testing.T, backend string, causes chan error, reused bool) *servercore.Service {
 	t.Helper()
 	svc, err := servercore.NewServerService("127.0.0.1:0", servercore.Config{
 		Backend: backend,
 		NewPacketSession: func() servercore.PacketHandler {
+			if reused {
+				return testpb.ServerPacketHandlerReusing(&echoServer{causes: causes})
+			}
 			return testpb.ServerPacketHandler(&echoServer{causes: causes})
 		},
 	})
 	return startService(t, svc, err)
 }
 
-// connectRecorder connects a typed client on backend to addr.
-func connectRecorder(t *testing.T, backend string, addr net.Addr) (*servercore.Session, *recorder) {
+// connectRecorder connects a typed client on backend to addr, its messages
+// reused or not.
+func connectRecorder(t *testing.T, backend string, addr net.Addr, reused bool) (*servercore.Session, *recorder) {
 	t.Helper()
-	r := &recorder{got: make(chan proto.Message, 16)}
+	r := &recorder{got: make(chan proto.Message, 16), reused: reused}
+	adapter := testpb.ClientPacketHandler
+	if reused {
+		adapter = testpb.ClientPacketHandlerReusing
+	}
 	svc, err := servercore.NewClientService(addr.String(), 0, servercore.Config{
 		Backend:          backend,
-		NewPacketSession: func() servercore.PacketHandler { return testpb.ClientPacketHandler(r) },
+		NewPacketSession: func() servercore.PacketHandler { return adapter(r) },
 	})
 	startService(t, svc, err)
 	ctx, cancel := context.WithTimeout(context.Background(), testkit.WaitLong)
@@ -170,15 +191,21 @@ func exchanges() []exchange {
 
 func TestRoundTrip(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
-		srv := startEcho(t, backend, nil)
-		s, r := connectRecorder(t, backend, srv.Addr())
-		for _, x := range exchanges() {
-			if err := x.send(s); err != nil {
-				t.Fatalf("%s: %v", x.name, err)
-			}
-			got := recv(t, r.got, x.name+"'s reply")
-			if !proto.Equal(got, x.reply) {
-				t.Errorf("%s: got %v, want %v", x.name, got, x.reply)
+		for _, a := range adapters {
+			srv := startEcho(t, backend, nil, a.reused)
+			s, r := connectRecorder(t, backend, srv.Addr(), a.reused)
+			// Twice, so that the second time every reused message is
+			// decoded into again.
+			for range 2 {
+				for _, x := range exchanges() {
+					if err := x.send(s); err != nil {
+						t.Fatalf("%s, %s: %v", a.name, x.name, err)
+					}
+					got := recv(t, r.got, x.name+"'s reply")
+					if !proto.Equal(got, x.reply) {
+						t.Errorf("%s, %s: got %v, want %v", a.name, x.name, got, x.reply)
+					}
+				}
 			}
 		}
 	})
@@ -214,36 +241,40 @@ func TestBadInput(t *testing.T) {
 		{"handler error", rawPacket(testpb.C_LoginID, login), errRefused, "login refused"},
 	}
 	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
-		causes := make(chan error, 4)
-		srv := startEcho(t, backend, causes)
-		// A typed client stays connected through every bad packet.
-		good, r := connectRecorder(t, backend, srv.Addr())
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				c, err := net.Dial("tcp", srv.Addr().String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				if _, err := c.Write(tt.packet); err != nil {
-					t.Fatal(err)
-				}
-				cause := recv(t, causes, "the disconnect")
-				if !errors.Is(cause, tt.is) || !strings.Contains(cause.Error(), tt.text) {
-					t.Errorf("cause %q, want one wrapping %v saying %q", cause, tt.is, tt.text)
-				}
-				if tt.is != errRefused && !errors.Is(cause, servercore.ErrProtocol) {
-					t.Errorf("cause %q does not wrap ErrProtocol", cause)
-				}
-				c.SetReadDeadline(time.Now().Add(testkit.WaitLong))
-				if n, err := io.Copy(io.Discard, c); err != nil || n != 0 {
-					t.Errorf("after the bad packet: read %d bytes, %v; want the server to close", n, err)
-				}
-				if err := testpb.SendC_Empty(good, &testpb.C_Empty{}); err != nil {
-					t.Fatal(err)
-				}
-				if got := recv(t, r.got, "the good client's reply"); !proto.Equal(got, &testpb.S_Empty{}) {
-					t.Errorf("good client got %v", got)
+		for _, a := range adapters {
+			t.Run(a.name, func(t *testing.T) {
+				causes := make(chan error, 4)
+				srv := startEcho(t, backend, causes, a.reused)
+				// A typed client stays connected through every bad packet.
+				good, r := connectRecorder(t, backend, srv.Addr(), a.reused)
+				for _, tt := range tests {
+					t.Run(tt.name, func(t *testing.T) {
+						c, err := net.Dial("tcp", srv.Addr().String())
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer c.Close()
+						if _, err := c.Write(tt.packet); err != nil {
+							t.Fatal(err)
+						}
+						cause := recv(t, causes, "the disconnect")
+						if !errors.Is(cause, tt.is) || !strings.Contains(cause.Error(), tt.text) {
+							t.Errorf("cause %q, want one wrapping %v saying %q", cause, tt.is, tt.text)
+						}
+						if tt.is != errRefused && !errors.Is(cause, servercore.ErrProtocol) {
+							t.Errorf("cause %q does not wrap ErrProtocol", cause)
+						}
+						c.SetReadDeadline(time.Now().Add(testkit.WaitLong))
+						if n, err := io.Copy(io.Discard, c); err != nil || n != 0 {
+							t.Errorf("after the bad packet: read %d bytes, %v; want the server to close", n, err)
+						}
+						if err := testpb.SendC_Empty(good, &testpb.C_Empty{}); err != nil {
+							t.Fatal(err)
+						}
+						if got := recv(t, r.got, "the good client's reply"); !proto.Equal(got, &testpb.S_Empty{}) {
+							t.Errorf("good client got %v", got)
+						}
+					})
 				}
 			})
 		}

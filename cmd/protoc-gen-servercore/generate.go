@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // The packages the generated code imports.
@@ -63,11 +64,11 @@ func generateFile(gen *protogen.Plugin, f *protogen.File, ps []packet) {
 
 	generateSide(g, f, ps, side{
 		handler: "ServerHandler", session: "ServerSession", dispatch: "DispatchServer",
-		adapter: "ServerPacketHandler", receives: toServer, prefix: "C_", who: "server",
+		adapter: "ServerPacketHandler", messages: "ServerMessages", receives: toServer, prefix: "C_", who: "server",
 	})
 	generateSide(g, f, ps, side{
 		handler: "ClientHandler", session: "ClientSession", dispatch: "DispatchClient",
-		adapter: "ClientPacketHandler", receives: toClient, prefix: "S_", who: "client",
+		adapter: "ClientPacketHandler", messages: "ClientMessages", receives: toClient, prefix: "S_", who: "client",
 	})
 
 	bufferType := g.QualifiedGoIdent(servercorePackage.Ident("SendBuffer"))
@@ -77,13 +78,20 @@ func generateFile(gen *protogen.Plugin, f *protogen.File, ps []packet) {
 		g.P("// Marshal", name, " returns a sealed SendBuffer holding m as a packet with id")
 		g.P("// ", idName(p), ", encoded in place; release it after sending. A message too large")
 		g.P("// for a packet is an error.")
+		// A message without required fields has nothing for the encoder to
+		// check: its options say so, and the check is skipped.
+		marshal, send := g.QualifiedGoIdent(routePackage.Ident("Marshal")), g.QualifiedGoIdent(routePackage.Ident("Send"))
+		if !mayLackRequired(p.msg.Desc, map[protoreflect.FullName]bool{}) {
+			opts := g.QualifiedGoIdent(routePackage.Ident("MarshalOptions")) + "{AllowPartial: true}"
+			marshal, send = opts+".Marshal", opts+".Send"
+		}
 		g.P("func Marshal", name, "(m *", p.msg.GoIdent, ") (*", bufferType, ", error) {")
-		g.P("return ", routePackage.Ident("Marshal"), "(", idName(p), ", m)")
+		g.P("return ", marshal, "(", idName(p), ", m)")
 		g.P("}")
 		g.P()
 		g.P("// Send", name, " sends m on s as a packet with id ", idName(p), ".")
 		g.P("func Send", name, "(s *", sessionType, ", m *", p.msg.GoIdent, ") error {")
-		g.P("return ", routePackage.Ident("Send"), "(s, ", idName(p), ", m)")
+		g.P("return ", send, "(s, ", idName(p), ", m)")
 		g.P("}")
 		g.P()
 	}
@@ -91,9 +99,9 @@ func generateFile(gen *protogen.Plugin, f *protogen.File, ps []packet) {
 
 // side names what one side of the connection receives.
 type side struct {
-	handler, session, dispatch, adapter string
-	receives                            direction
-	prefix, who                         string
+	handler, session, dispatch, adapter, messages string
+	receives                                      direction
+	prefix, who                                   string
 }
 
 // generateSide writes one side's handler interface, dispatch and adapter.
@@ -145,16 +153,15 @@ func generateSide(g *protogen.GeneratedFile, f *protogen.File, ps []packet, sd s
 			continue
 		}
 		g.P("m := new(", p.msg.GoIdent, ")")
-		g.P("if err := ", routePackage.Ident("Unmarshal"), "(id, payload, m); err != nil {")
-		g.P("return err")
-		g.P("}")
-		g.P("return h.Handle", p.msg.GoIdent.GoName, "(s, m)")
+		generateDecode(g, p)
 	}
 	g.P("default:")
 	g.P("return ", routePackage.Ident("UnknownID"), "(id)")
 	g.P("}")
 	g.P("}")
 	g.P()
+
+	generateMessages(g, f, ps, sd)
 
 	g.P("// ", sd.session, " is a ", sd.handler, " that also gets its session's lifecycle")
 	g.P("// callbacks; embed servercore.BaseHandler for those it ignores.")
@@ -182,6 +189,109 @@ func generateSide(g *protogen.GeneratedFile, f *protogen.File, ps []packet, sd s
 	g.P("}")
 	g.P("}")
 	g.P()
+
+	reusing := sd.adapter + "Reusing"
+	reusingType := lowerFirst(reusing)
+	g.P("// ", reusing, " is ", sd.adapter, " with each session's packets decoded")
+	g.P("// through a ", sd.messages, " of its own: a method's message is valid only during")
+	g.P("// the call, its fields' values are the method's to keep.")
+	g.P("func ", reusing, "(h ", sd.session, ") ", packetHandler, " {")
+	g.P("return &", reusingType, "{", sd.session, ": h, h: h}")
+	g.P("}")
+	g.P()
+	g.P("// ", reusingType, " is one session's ", adapterType, " with its ", sd.messages, ".")
+	g.P("type ", reusingType, " struct {")
+	g.P(sd.session)
+	g.P("h    ", sd.handler)
+	g.P("msgs ", sd.messages)
+	g.P("}")
+	g.P()
+	g.P("func (a *", reusingType, ") OnRecvPacket(s *", sessionType, ", id uint16, payload []byte) {")
+	g.P("if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {")
+	g.P("s.Disconnect(err)")
+	g.P("}")
+	g.P("}")
+	g.P()
+}
+
+// generateMessages writes one side's reused messages and their dispatch.
+func generateMessages(g *protogen.GeneratedFile, f *protogen.File, ps []packet, sd side) {
+	sessionType := g.QualifiedGoIdent(servercorePackage.Ident("Session"))
+	g.P("// ", sd.messages, " keeps one message of each ", sd.prefix, " type of ", f.Desc.Path(), " and")
+	g.P("// decodes every packet into it, reset, instead of a new one: the message a")
+	g.P("// method gets is valid only during the call, while its fields' values")
+	g.P("// (bytes, strings, lists, nested messages) are the method's to keep, since")
+	g.P("// the next decoding replaces them. The zero value is ready; it serves one")
+	g.P("// session, whose packets are handled one at a time.")
+	g.P("type ", sd.messages, " struct {")
+	for _, p := range ps {
+		if p.dir == sd.receives {
+			g.P(lowerFirst(p.msg.GoIdent.GoName), " *", p.msg.GoIdent)
+		}
+	}
+	g.P("}")
+	g.P()
+	g.P("// Dispatch is ", sd.dispatch, " decoding into x's message of the packet's type.")
+	g.P("func (x *", sd.messages, ") Dispatch(h ", sd.handler, ", s *", sessionType, ", id uint16, payload []byte) error {")
+	g.P("switch id {")
+	for _, p := range ps {
+		g.P("case ", idName(p), ":")
+		if p.dir != sd.receives {
+			g.P("return ", routePackage.Ident("WrongDirection"), "(id, ", fmt.Sprintf("%q", p.msg.Desc.FullName()), ")")
+			continue
+		}
+		field := "x." + lowerFirst(p.msg.GoIdent.GoName)
+		g.P("m := ", field)
+		g.P("if m == nil {")
+		g.P("m = new(", p.msg.GoIdent, ")")
+		g.P(field, " = m")
+		g.P("} else {")
+		g.P("m.Reset()")
+		g.P("}")
+		generateDecode(g, p)
+	}
+	g.P("default:")
+	g.P("return ", routePackage.Ident("UnknownID"), "(id)")
+	g.P("}")
+	g.P("}")
+	g.P()
+}
+
+// generateDecode writes the decoding of p's packet into m, an empty
+// message, and the call of its handler method.
+func generateDecode(g *protogen.GeneratedFile, p packet) {
+	g.P("if err := ", routePackage.Ident("Unmarshal"), "(id, payload, m); err != nil {")
+	g.P("return err")
+	g.P("}")
+	g.P("return h.Handle", p.msg.GoIdent.GoName, "(s, m)")
+}
+
+// mayLackRequired reports whether a message of type md can miss a required
+// field: one of its own, or of a message it holds (in a field, a list, a
+// map's values, an extension of a type with extension ranges). seen holds
+// the types already being looked at, so that recursive types end.
+func mayLackRequired(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	if seen[md.FullName()] {
+		return false
+	}
+	seen[md.FullName()] = true
+	if md.ExtensionRanges().Len() > 0 {
+		return true
+	}
+	fields := md.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Cardinality() == protoreflect.Required {
+			return true
+		}
+		if fd.IsMap() {
+			fd = fd.MapValue()
+		}
+		if fd.Message() != nil && mayLackRequired(fd.Message(), seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // idName is the name of p's id constant.

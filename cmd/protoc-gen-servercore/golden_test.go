@@ -48,7 +48,7 @@ func runPlugin(t *testing.T, req *pluginpb.CodeGeneratorRequest) (*pluginpb.Code
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"seed", "explicit", "nopackets"} {
+	for _, name := range []string{"seed", "explicit", "nopackets", "required"} {
 		t.Run(name, func(t *testing.T) {
 			resp, err := runPlugin(t, request(t, name, name+".proto"))
 			if err != nil {

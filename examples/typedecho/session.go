@@ -17,9 +17,10 @@ type Session struct {
 }
 
 // NewSession returns the handler of one session, for
-// servercore.Config.NewPacketSession.
+// servercore.Config.NewPacketSession. Its C_Echo is decoded into the same
+// message every time: HandleC_Echo keeps nothing past its return.
 func NewSession() servercore.PacketHandler {
-	return echopb.ServerPacketHandler(new(Session))
+	return echopb.ServerPacketHandlerReusing(new(Session))
 }
 
 // HandleC_Echo answers m with an S_Echo of the same payload.

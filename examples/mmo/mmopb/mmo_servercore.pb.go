@@ -120,6 +120,102 @@ func DispatchServer(h ServerHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ServerMessages keeps one message of each C_ type of mmo.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ServerMessages struct {
+	c_LOGIN      *C_LOGIN
+	c_ENTER_GAME *C_ENTER_GAME
+	c_LEAVE_GAME *C_LEAVE_GAME
+	c_MOVE       *C_MOVE
+	c_CHAT       *C_CHAT
+}
+
+// Dispatch is DispatchServer decoding into x's message of the packet's type.
+func (x *ServerMessages) Dispatch(h ServerHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_LOGINID:
+		m := x.c_LOGIN
+		if m == nil {
+			m = new(C_LOGIN)
+			x.c_LOGIN = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_LOGIN(s, m)
+	case S_LOGINID:
+		return route.WrongDirection(id, "mmo.S_LOGIN")
+	case C_ENTER_GAMEID:
+		m := x.c_ENTER_GAME
+		if m == nil {
+			m = new(C_ENTER_GAME)
+			x.c_ENTER_GAME = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_ENTER_GAME(s, m)
+	case S_ENTER_GAMEID:
+		return route.WrongDirection(id, "mmo.S_ENTER_GAME")
+	case C_LEAVE_GAMEID:
+		m := x.c_LEAVE_GAME
+		if m == nil {
+			m = new(C_LEAVE_GAME)
+			x.c_LEAVE_GAME = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_LEAVE_GAME(s, m)
+	case S_LEAVE_GAMEID:
+		return route.WrongDirection(id, "mmo.S_LEAVE_GAME")
+	case S_SPAWNID:
+		return route.WrongDirection(id, "mmo.S_SPAWN")
+	case S_DESPAWNID:
+		return route.WrongDirection(id, "mmo.S_DESPAWN")
+	case C_MOVEID:
+		m := x.c_MOVE
+		if m == nil {
+			m = new(C_MOVE)
+			x.c_MOVE = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_MOVE(s, m)
+	case S_MOVEID:
+		return route.WrongDirection(id, "mmo.S_MOVE")
+	case C_CHATID:
+		m := x.c_CHAT
+		if m == nil {
+			m = new(C_CHAT)
+			x.c_CHAT = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_CHAT(s, m)
+	case S_CHATID:
+		return route.WrongDirection(id, "mmo.S_CHAT")
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ServerSession is a ServerHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ServerSession interface {
@@ -141,6 +237,26 @@ type serverPacketHandler struct {
 
 func (a serverPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
 	if err := DispatchServer(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
+// ServerPacketHandlerReusing is ServerPacketHandler with each session's packets decoded
+// through a ServerMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ServerPacketHandlerReusing(h ServerSession) servercore.PacketHandler {
+	return &serverPacketHandlerReusing{ServerSession: h, h: h}
+}
+
+// serverPacketHandlerReusing is one session's serverPacketHandler with its ServerMessages.
+type serverPacketHandlerReusing struct {
+	ServerSession
+	h    ServerHandler
+	msgs ServerMessages
+}
+
+func (a *serverPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
 		s.Disconnect(err)
 	}
 }
@@ -260,6 +376,124 @@ func DispatchClient(h ClientHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ClientMessages keeps one message of each S_ type of mmo.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ClientMessages struct {
+	s_LOGIN      *S_LOGIN
+	s_ENTER_GAME *S_ENTER_GAME
+	s_LEAVE_GAME *S_LEAVE_GAME
+	s_SPAWN      *S_SPAWN
+	s_DESPAWN    *S_DESPAWN
+	s_MOVE       *S_MOVE
+	s_CHAT       *S_CHAT
+}
+
+// Dispatch is DispatchClient decoding into x's message of the packet's type.
+func (x *ClientMessages) Dispatch(h ClientHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_LOGINID:
+		return route.WrongDirection(id, "mmo.C_LOGIN")
+	case S_LOGINID:
+		m := x.s_LOGIN
+		if m == nil {
+			m = new(S_LOGIN)
+			x.s_LOGIN = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_LOGIN(s, m)
+	case C_ENTER_GAMEID:
+		return route.WrongDirection(id, "mmo.C_ENTER_GAME")
+	case S_ENTER_GAMEID:
+		m := x.s_ENTER_GAME
+		if m == nil {
+			m = new(S_ENTER_GAME)
+			x.s_ENTER_GAME = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_ENTER_GAME(s, m)
+	case C_LEAVE_GAMEID:
+		return route.WrongDirection(id, "mmo.C_LEAVE_GAME")
+	case S_LEAVE_GAMEID:
+		m := x.s_LEAVE_GAME
+		if m == nil {
+			m = new(S_LEAVE_GAME)
+			x.s_LEAVE_GAME = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_LEAVE_GAME(s, m)
+	case S_SPAWNID:
+		m := x.s_SPAWN
+		if m == nil {
+			m = new(S_SPAWN)
+			x.s_SPAWN = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_SPAWN(s, m)
+	case S_DESPAWNID:
+		m := x.s_DESPAWN
+		if m == nil {
+			m = new(S_DESPAWN)
+			x.s_DESPAWN = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_DESPAWN(s, m)
+	case C_MOVEID:
+		return route.WrongDirection(id, "mmo.C_MOVE")
+	case S_MOVEID:
+		m := x.s_MOVE
+		if m == nil {
+			m = new(S_MOVE)
+			x.s_MOVE = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_MOVE(s, m)
+	case C_CHATID:
+		return route.WrongDirection(id, "mmo.C_CHAT")
+	case S_CHATID:
+		m := x.s_CHAT
+		if m == nil {
+			m = new(S_CHAT)
+			x.s_CHAT = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_CHAT(s, m)
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ClientSession is a ClientHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ClientSession interface {
@@ -285,146 +519,166 @@ func (a clientPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payl
 	}
 }
 
+// ClientPacketHandlerReusing is ClientPacketHandler with each session's packets decoded
+// through a ClientMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ClientPacketHandlerReusing(h ClientSession) servercore.PacketHandler {
+	return &clientPacketHandlerReusing{ClientSession: h, h: h}
+}
+
+// clientPacketHandlerReusing is one session's clientPacketHandler with its ClientMessages.
+type clientPacketHandlerReusing struct {
+	ClientSession
+	h    ClientHandler
+	msgs ClientMessages
+}
+
+func (a *clientPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
 // MarshalC_LOGIN returns a sealed SendBuffer holding m as a packet with id
 // C_LOGINID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_LOGIN(m *C_LOGIN) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_LOGINID, m)
 }
 
 // SendC_LOGIN sends m on s as a packet with id C_LOGINID.
 func SendC_LOGIN(s *servercore.Session, m *C_LOGIN) error {
-	return route.Send(s, C_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_LOGINID, m)
 }
 
 // MarshalS_LOGIN returns a sealed SendBuffer holding m as a packet with id
 // S_LOGINID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_LOGIN(m *S_LOGIN) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_LOGINID, m)
 }
 
 // SendS_LOGIN sends m on s as a packet with id S_LOGINID.
 func SendS_LOGIN(s *servercore.Session, m *S_LOGIN) error {
-	return route.Send(s, S_LOGINID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_LOGINID, m)
 }
 
 // MarshalC_ENTER_GAME returns a sealed SendBuffer holding m as a packet with id
 // C_ENTER_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_ENTER_GAME(m *C_ENTER_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_ENTER_GAMEID, m)
 }
 
 // SendC_ENTER_GAME sends m on s as a packet with id C_ENTER_GAMEID.
 func SendC_ENTER_GAME(s *servercore.Session, m *C_ENTER_GAME) error {
-	return route.Send(s, C_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_ENTER_GAMEID, m)
 }
 
 // MarshalS_ENTER_GAME returns a sealed SendBuffer holding m as a packet with id
 // S_ENTER_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_ENTER_GAME(m *S_ENTER_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_ENTER_GAMEID, m)
 }
 
 // SendS_ENTER_GAME sends m on s as a packet with id S_ENTER_GAMEID.
 func SendS_ENTER_GAME(s *servercore.Session, m *S_ENTER_GAME) error {
-	return route.Send(s, S_ENTER_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_ENTER_GAMEID, m)
 }
 
 // MarshalC_LEAVE_GAME returns a sealed SendBuffer holding m as a packet with id
 // C_LEAVE_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_LEAVE_GAME(m *C_LEAVE_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_LEAVE_GAMEID, m)
 }
 
 // SendC_LEAVE_GAME sends m on s as a packet with id C_LEAVE_GAMEID.
 func SendC_LEAVE_GAME(s *servercore.Session, m *C_LEAVE_GAME) error {
-	return route.Send(s, C_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_LEAVE_GAMEID, m)
 }
 
 // MarshalS_LEAVE_GAME returns a sealed SendBuffer holding m as a packet with id
 // S_LEAVE_GAMEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_LEAVE_GAME(m *S_LEAVE_GAME) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_LEAVE_GAMEID, m)
 }
 
 // SendS_LEAVE_GAME sends m on s as a packet with id S_LEAVE_GAMEID.
 func SendS_LEAVE_GAME(s *servercore.Session, m *S_LEAVE_GAME) error {
-	return route.Send(s, S_LEAVE_GAMEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_LEAVE_GAMEID, m)
 }
 
 // MarshalS_SPAWN returns a sealed SendBuffer holding m as a packet with id
 // S_SPAWNID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_SPAWN(m *S_SPAWN) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_SPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_SPAWNID, m)
 }
 
 // SendS_SPAWN sends m on s as a packet with id S_SPAWNID.
 func SendS_SPAWN(s *servercore.Session, m *S_SPAWN) error {
-	return route.Send(s, S_SPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_SPAWNID, m)
 }
 
 // MarshalS_DESPAWN returns a sealed SendBuffer holding m as a packet with id
 // S_DESPAWNID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_DESPAWN(m *S_DESPAWN) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_DESPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_DESPAWNID, m)
 }
 
 // SendS_DESPAWN sends m on s as a packet with id S_DESPAWNID.
 func SendS_DESPAWN(s *servercore.Session, m *S_DESPAWN) error {
-	return route.Send(s, S_DESPAWNID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_DESPAWNID, m)
 }
 
 // MarshalC_MOVE returns a sealed SendBuffer holding m as a packet with id
 // C_MOVEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_MOVE(m *C_MOVE) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_MOVEID, m)
 }
 
 // SendC_MOVE sends m on s as a packet with id C_MOVEID.
 func SendC_MOVE(s *servercore.Session, m *C_MOVE) error {
-	return route.Send(s, C_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_MOVEID, m)
 }
 
 // MarshalS_MOVE returns a sealed SendBuffer holding m as a packet with id
 // S_MOVEID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_MOVE(m *S_MOVE) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_MOVEID, m)
 }
 
 // SendS_MOVE sends m on s as a packet with id S_MOVEID.
 func SendS_MOVE(s *servercore.Session, m *S_MOVE) error {
-	return route.Send(s, S_MOVEID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_MOVEID, m)
 }
 
 // MarshalC_CHAT returns a sealed SendBuffer holding m as a packet with id
 // C_CHATID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_CHAT(m *C_CHAT) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_CHATID, m)
 }
 
 // SendC_CHAT sends m on s as a packet with id C_CHATID.
 func SendC_CHAT(s *servercore.Session, m *C_CHAT) error {
-	return route.Send(s, C_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_CHATID, m)
 }
 
 // MarshalS_CHAT returns a sealed SendBuffer holding m as a packet with id
 // S_CHATID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_CHAT(m *S_CHAT) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_CHATID, m)
 }
 
 // SendS_CHAT sends m on s as a packet with id S_CHATID.
 func SendS_CHAT(s *servercore.Session, m *S_CHAT) error {
-	return route.Send(s, S_CHATID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_CHATID, m)
 }

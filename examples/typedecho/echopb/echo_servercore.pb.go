@@ -50,6 +50,38 @@ func DispatchServer(h ServerHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ServerMessages keeps one message of each C_ type of echo.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ServerMessages struct {
+	c_Echo *C_Echo
+}
+
+// Dispatch is DispatchServer decoding into x's message of the packet's type.
+func (x *ServerMessages) Dispatch(h ServerHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_EchoID:
+		m := x.c_Echo
+		if m == nil {
+			m = new(C_Echo)
+			x.c_Echo = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Echo(s, m)
+	case S_EchoID:
+		return route.WrongDirection(id, "typedecho.S_Echo")
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ServerSession is a ServerHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ServerSession interface {
@@ -71,6 +103,26 @@ type serverPacketHandler struct {
 
 func (a serverPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
 	if err := DispatchServer(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
+// ServerPacketHandlerReusing is ServerPacketHandler with each session's packets decoded
+// through a ServerMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ServerPacketHandlerReusing(h ServerSession) servercore.PacketHandler {
+	return &serverPacketHandlerReusing{ServerSession: h, h: h}
+}
+
+// serverPacketHandlerReusing is one session's serverPacketHandler with its ServerMessages.
+type serverPacketHandlerReusing struct {
+	ServerSession
+	h    ServerHandler
+	msgs ServerMessages
+}
+
+func (a *serverPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
 		s.Disconnect(err)
 	}
 }
@@ -110,6 +162,38 @@ func DispatchClient(h ClientHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ClientMessages keeps one message of each S_ type of echo.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ClientMessages struct {
+	s_Echo *S_Echo
+}
+
+// Dispatch is DispatchClient decoding into x's message of the packet's type.
+func (x *ClientMessages) Dispatch(h ClientHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_EchoID:
+		return route.WrongDirection(id, "typedecho.C_Echo")
+	case S_EchoID:
+		m := x.s_Echo
+		if m == nil {
+			m = new(S_Echo)
+			x.s_Echo = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Echo(s, m)
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ClientSession is a ClientHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ClientSession interface {
@@ -135,26 +219,46 @@ func (a clientPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payl
 	}
 }
 
+// ClientPacketHandlerReusing is ClientPacketHandler with each session's packets decoded
+// through a ClientMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ClientPacketHandlerReusing(h ClientSession) servercore.PacketHandler {
+	return &clientPacketHandlerReusing{ClientSession: h, h: h}
+}
+
+// clientPacketHandlerReusing is one session's clientPacketHandler with its ClientMessages.
+type clientPacketHandlerReusing struct {
+	ClientSession
+	h    ClientHandler
+	msgs ClientMessages
+}
+
+func (a *clientPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
 // MarshalC_Echo returns a sealed SendBuffer holding m as a packet with id
 // C_EchoID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Echo(m *C_Echo) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_EchoID, m)
 }
 
 // SendC_Echo sends m on s as a packet with id C_EchoID.
 func SendC_Echo(s *servercore.Session, m *C_Echo) error {
-	return route.Send(s, C_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_EchoID, m)
 }
 
 // MarshalS_Echo returns a sealed SendBuffer holding m as a packet with id
 // S_EchoID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Echo(m *S_Echo) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_EchoID, m)
 }
 
 // SendS_Echo sends m on s as a packet with id S_EchoID.
 func SendS_Echo(s *servercore.Session, m *S_Echo) error {
-	return route.Send(s, S_EchoID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_EchoID, m)
 }

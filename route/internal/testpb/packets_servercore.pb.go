@@ -146,6 +146,128 @@ func DispatchServer(h ServerHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ServerMessages keeps one message of each C_ type of packets.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ServerMessages struct {
+	c_Login       *C_Login
+	c_Move        *C_Move
+	c_Scalars     *C_Scalars
+	c_Collections *C_Collections
+	c_Choice      *C_Choice
+	c_Empty       *C_Empty
+	c_Blob        *C_Blob
+}
+
+// Dispatch is DispatchServer decoding into x's message of the packet's type.
+func (x *ServerMessages) Dispatch(h ServerHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_LoginID:
+		m := x.c_Login
+		if m == nil {
+			m = new(C_Login)
+			x.c_Login = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Login(s, m)
+	case S_LoginID:
+		return route.WrongDirection(id, "testpb.S_Login")
+	case C_MoveID:
+		m := x.c_Move
+		if m == nil {
+			m = new(C_Move)
+			x.c_Move = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Move(s, m)
+	case S_MoveID:
+		return route.WrongDirection(id, "testpb.S_Move")
+	case C_ScalarsID:
+		m := x.c_Scalars
+		if m == nil {
+			m = new(C_Scalars)
+			x.c_Scalars = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Scalars(s, m)
+	case S_ScalarsID:
+		return route.WrongDirection(id, "testpb.S_Scalars")
+	case C_CollectionsID:
+		m := x.c_Collections
+		if m == nil {
+			m = new(C_Collections)
+			x.c_Collections = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Collections(s, m)
+	case S_CollectionsID:
+		return route.WrongDirection(id, "testpb.S_Collections")
+	case C_ChoiceID:
+		m := x.c_Choice
+		if m == nil {
+			m = new(C_Choice)
+			x.c_Choice = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Choice(s, m)
+	case S_ChoiceID:
+		return route.WrongDirection(id, "testpb.S_Choice")
+	case C_EmptyID:
+		m := x.c_Empty
+		if m == nil {
+			m = new(C_Empty)
+			x.c_Empty = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Empty(s, m)
+	case S_EmptyID:
+		return route.WrongDirection(id, "testpb.S_Empty")
+	case C_BlobID:
+		m := x.c_Blob
+		if m == nil {
+			m = new(C_Blob)
+			x.c_Blob = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleC_Blob(s, m)
+	case S_BlobID:
+		return route.WrongDirection(id, "testpb.S_Blob")
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ServerSession is a ServerHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ServerSession interface {
@@ -167,6 +289,26 @@ type serverPacketHandler struct {
 
 func (a serverPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
 	if err := DispatchServer(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
+// ServerPacketHandlerReusing is ServerPacketHandler with each session's packets decoded
+// through a ServerMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ServerPacketHandlerReusing(h ServerSession) servercore.PacketHandler {
+	return &serverPacketHandlerReusing{ServerSession: h, h: h}
+}
+
+// serverPacketHandlerReusing is one session's serverPacketHandler with its ServerMessages.
+type serverPacketHandlerReusing struct {
+	ServerSession
+	h    ServerHandler
+	msgs ServerMessages
+}
+
+func (a *serverPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
 		s.Disconnect(err)
 	}
 }
@@ -290,6 +432,128 @@ func DispatchClient(h ClientHandler, s *servercore.Session, id uint16, payload [
 	}
 }
 
+// ClientMessages keeps one message of each S_ type of packets.proto and
+// decodes every packet into it, reset, instead of a new one: the message a
+// method gets is valid only during the call, while its fields' values
+// (bytes, strings, lists, nested messages) are the method's to keep, since
+// the next decoding replaces them. The zero value is ready; it serves one
+// session, whose packets are handled one at a time.
+type ClientMessages struct {
+	s_Login       *S_Login
+	s_Move        *S_Move
+	s_Scalars     *S_Scalars
+	s_Collections *S_Collections
+	s_Choice      *S_Choice
+	s_Empty       *S_Empty
+	s_Blob        *S_Blob
+}
+
+// Dispatch is DispatchClient decoding into x's message of the packet's type.
+func (x *ClientMessages) Dispatch(h ClientHandler, s *servercore.Session, id uint16, payload []byte) error {
+	switch id {
+	case C_LoginID:
+		return route.WrongDirection(id, "testpb.C_Login")
+	case S_LoginID:
+		m := x.s_Login
+		if m == nil {
+			m = new(S_Login)
+			x.s_Login = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Login(s, m)
+	case C_MoveID:
+		return route.WrongDirection(id, "testpb.C_Move")
+	case S_MoveID:
+		m := x.s_Move
+		if m == nil {
+			m = new(S_Move)
+			x.s_Move = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Move(s, m)
+	case C_ScalarsID:
+		return route.WrongDirection(id, "testpb.C_Scalars")
+	case S_ScalarsID:
+		m := x.s_Scalars
+		if m == nil {
+			m = new(S_Scalars)
+			x.s_Scalars = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Scalars(s, m)
+	case C_CollectionsID:
+		return route.WrongDirection(id, "testpb.C_Collections")
+	case S_CollectionsID:
+		m := x.s_Collections
+		if m == nil {
+			m = new(S_Collections)
+			x.s_Collections = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Collections(s, m)
+	case C_ChoiceID:
+		return route.WrongDirection(id, "testpb.C_Choice")
+	case S_ChoiceID:
+		m := x.s_Choice
+		if m == nil {
+			m = new(S_Choice)
+			x.s_Choice = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Choice(s, m)
+	case C_EmptyID:
+		return route.WrongDirection(id, "testpb.C_Empty")
+	case S_EmptyID:
+		m := x.s_Empty
+		if m == nil {
+			m = new(S_Empty)
+			x.s_Empty = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Empty(s, m)
+	case C_BlobID:
+		return route.WrongDirection(id, "testpb.C_Blob")
+	case S_BlobID:
+		m := x.s_Blob
+		if m == nil {
+			m = new(S_Blob)
+			x.s_Blob = m
+		} else {
+			m.Reset()
+		}
+		if err := route.Unmarshal(id, payload, m); err != nil {
+			return err
+		}
+		return h.HandleS_Blob(s, m)
+	default:
+		return route.UnknownID(id)
+	}
+}
+
 // ClientSession is a ClientHandler that also gets its session's lifecycle
 // callbacks; embed servercore.BaseHandler for those it ignores.
 type ClientSession interface {
@@ -315,170 +579,190 @@ func (a clientPacketHandler) OnRecvPacket(s *servercore.Session, id uint16, payl
 	}
 }
 
+// ClientPacketHandlerReusing is ClientPacketHandler with each session's packets decoded
+// through a ClientMessages of its own: a method's message is valid only during
+// the call, its fields' values are the method's to keep.
+func ClientPacketHandlerReusing(h ClientSession) servercore.PacketHandler {
+	return &clientPacketHandlerReusing{ClientSession: h, h: h}
+}
+
+// clientPacketHandlerReusing is one session's clientPacketHandler with its ClientMessages.
+type clientPacketHandlerReusing struct {
+	ClientSession
+	h    ClientHandler
+	msgs ClientMessages
+}
+
+func (a *clientPacketHandlerReusing) OnRecvPacket(s *servercore.Session, id uint16, payload []byte) {
+	if err := a.msgs.Dispatch(a.h, s, id, payload); err != nil {
+		s.Disconnect(err)
+	}
+}
+
 // MarshalC_Login returns a sealed SendBuffer holding m as a packet with id
 // C_LoginID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Login(m *C_Login) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_LoginID, m)
 }
 
 // SendC_Login sends m on s as a packet with id C_LoginID.
 func SendC_Login(s *servercore.Session, m *C_Login) error {
-	return route.Send(s, C_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_LoginID, m)
 }
 
 // MarshalS_Login returns a sealed SendBuffer holding m as a packet with id
 // S_LoginID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Login(m *S_Login) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_LoginID, m)
 }
 
 // SendS_Login sends m on s as a packet with id S_LoginID.
 func SendS_Login(s *servercore.Session, m *S_Login) error {
-	return route.Send(s, S_LoginID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_LoginID, m)
 }
 
 // MarshalC_Move returns a sealed SendBuffer holding m as a packet with id
 // C_MoveID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Move(m *C_Move) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_MoveID, m)
 }
 
 // SendC_Move sends m on s as a packet with id C_MoveID.
 func SendC_Move(s *servercore.Session, m *C_Move) error {
-	return route.Send(s, C_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_MoveID, m)
 }
 
 // MarshalS_Move returns a sealed SendBuffer holding m as a packet with id
 // S_MoveID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Move(m *S_Move) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_MoveID, m)
 }
 
 // SendS_Move sends m on s as a packet with id S_MoveID.
 func SendS_Move(s *servercore.Session, m *S_Move) error {
-	return route.Send(s, S_MoveID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_MoveID, m)
 }
 
 // MarshalC_Scalars returns a sealed SendBuffer holding m as a packet with id
 // C_ScalarsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Scalars(m *C_Scalars) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_ScalarsID, m)
 }
 
 // SendC_Scalars sends m on s as a packet with id C_ScalarsID.
 func SendC_Scalars(s *servercore.Session, m *C_Scalars) error {
-	return route.Send(s, C_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_ScalarsID, m)
 }
 
 // MarshalS_Scalars returns a sealed SendBuffer holding m as a packet with id
 // S_ScalarsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Scalars(m *S_Scalars) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_ScalarsID, m)
 }
 
 // SendS_Scalars sends m on s as a packet with id S_ScalarsID.
 func SendS_Scalars(s *servercore.Session, m *S_Scalars) error {
-	return route.Send(s, S_ScalarsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_ScalarsID, m)
 }
 
 // MarshalC_Collections returns a sealed SendBuffer holding m as a packet with id
 // C_CollectionsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Collections(m *C_Collections) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_CollectionsID, m)
 }
 
 // SendC_Collections sends m on s as a packet with id C_CollectionsID.
 func SendC_Collections(s *servercore.Session, m *C_Collections) error {
-	return route.Send(s, C_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_CollectionsID, m)
 }
 
 // MarshalS_Collections returns a sealed SendBuffer holding m as a packet with id
 // S_CollectionsID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Collections(m *S_Collections) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_CollectionsID, m)
 }
 
 // SendS_Collections sends m on s as a packet with id S_CollectionsID.
 func SendS_Collections(s *servercore.Session, m *S_Collections) error {
-	return route.Send(s, S_CollectionsID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_CollectionsID, m)
 }
 
 // MarshalC_Choice returns a sealed SendBuffer holding m as a packet with id
 // C_ChoiceID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Choice(m *C_Choice) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_ChoiceID, m)
 }
 
 // SendC_Choice sends m on s as a packet with id C_ChoiceID.
 func SendC_Choice(s *servercore.Session, m *C_Choice) error {
-	return route.Send(s, C_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_ChoiceID, m)
 }
 
 // MarshalS_Choice returns a sealed SendBuffer holding m as a packet with id
 // S_ChoiceID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Choice(m *S_Choice) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_ChoiceID, m)
 }
 
 // SendS_Choice sends m on s as a packet with id S_ChoiceID.
 func SendS_Choice(s *servercore.Session, m *S_Choice) error {
-	return route.Send(s, S_ChoiceID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_ChoiceID, m)
 }
 
 // MarshalC_Empty returns a sealed SendBuffer holding m as a packet with id
 // C_EmptyID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Empty(m *C_Empty) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_EmptyID, m)
 }
 
 // SendC_Empty sends m on s as a packet with id C_EmptyID.
 func SendC_Empty(s *servercore.Session, m *C_Empty) error {
-	return route.Send(s, C_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_EmptyID, m)
 }
 
 // MarshalS_Empty returns a sealed SendBuffer holding m as a packet with id
 // S_EmptyID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Empty(m *S_Empty) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_EmptyID, m)
 }
 
 // SendS_Empty sends m on s as a packet with id S_EmptyID.
 func SendS_Empty(s *servercore.Session, m *S_Empty) error {
-	return route.Send(s, S_EmptyID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_EmptyID, m)
 }
 
 // MarshalC_Blob returns a sealed SendBuffer holding m as a packet with id
 // C_BlobID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalC_Blob(m *C_Blob) (*servercore.SendBuffer, error) {
-	return route.Marshal(C_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(C_BlobID, m)
 }
 
 // SendC_Blob sends m on s as a packet with id C_BlobID.
 func SendC_Blob(s *servercore.Session, m *C_Blob) error {
-	return route.Send(s, C_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, C_BlobID, m)
 }
 
 // MarshalS_Blob returns a sealed SendBuffer holding m as a packet with id
 // S_BlobID, encoded in place; release it after sending. A message too large
 // for a packet is an error.
 func MarshalS_Blob(m *S_Blob) (*servercore.SendBuffer, error) {
-	return route.Marshal(S_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Marshal(S_BlobID, m)
 }
 
 // SendS_Blob sends m on s as a packet with id S_BlobID.
 func SendS_Blob(s *servercore.Session, m *S_Blob) error {
-	return route.Send(s, S_BlobID, m)
+	return route.MarshalOptions{AllowPartial: true}.Send(s, S_BlobID, m)
 }
