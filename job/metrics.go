@@ -6,7 +6,8 @@ import (
 	"servercore/internal/hist"
 )
 
-// This file only reads the pool's counters, for an exporter of metrics.
+// This file only reads the pool's counters, for an exporter of metrics
+// (servercore/metrics/prom).
 
 // LatencyCounts reads the sampled times from Post to a job's start as a
 // cumulative histogram: cum[j] becomes the number at or below bounds[j]
