@@ -38,9 +38,9 @@ func listenMetrics(addr string) (*metricsServer, error) {
 }
 
 // serve serves srv's metrics, labelled service=name — its service's, its
-// game's and its rooms' job pool's when it runs the game — with the Go
-// runtime's and the process's, until stop.
-func (m *metricsServer) serve(name string, srv *server, errLog io.Writer) {
+// game's (of that many rooms) and its rooms' job pool's when it runs the
+// game — with the Go runtime's and the process's, until stop.
+func (m *metricsServer) serve(name string, srv *server, rooms int, errLog io.Writer) {
 	var pool *job.Pool
 	if srv.game != nil {
 		pool = srv.game.Pool()
@@ -52,7 +52,10 @@ func (m *metricsServer) serve(name string, srv *server, errLog io.Writer) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	if srv.game != nil {
-		reg.MustRegister(gameCollector{name: name, game: srv.game})
+		if rooms == 0 { // as mmo.NewGame reads it
+			rooms = mmo.DefaultRooms
+		}
+		reg.MustRegister(gameCollector{name: name, game: srv.game, rooms: rooms})
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -89,22 +92,25 @@ func (m *metricsServer) stop() {
 	m.ln.Close() // in case Serve had not begun yet
 }
 
-// gameCollector exports the MMO sample's figures: players, and what the
-// rules refused or dropped, read from the game's Stats at scrape time.
+// gameCollector exports the MMO sample's figures: players, rooms, what was
+// relayed and what the rules refused or dropped, read from the game's Stats
+// at scrape time.
 type gameCollector struct {
-	name string
-	game *mmo.Game
+	name  string
+	game  *mmo.Game
+	rooms int
 }
 
 var (
 	gamePlayers = prometheus.NewDesc("servercore_mmo_players", "Players logged in now.", []string{"service"}, nil)
 	gameInRooms = prometheus.NewDesc("servercore_mmo_players_in_rooms", "Players in a room now.", []string{"service"}, nil)
+	gameRooms   = prometheus.NewDesc("servercore_mmo_rooms", "The game's rooms, each a job queue.", []string{"service"}, nil)
 	gameRelayed = prometheus.NewDesc("servercore_mmo_relayed_total", "S_MOVE and S_CHAT packets queued to players.", []string{"service", "kind"}, nil)
 	gameDropped = prometheus.NewDesc("servercore_mmo_dropped_total", "Requests refused or dropped, by the rule they broke.", []string{"service", "rule"}, nil)
 )
 
 func (c gameCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{gamePlayers, gameInRooms, gameRelayed, gameDropped} {
+	for _, d := range []*prometheus.Desc{gamePlayers, gameInRooms, gameRooms, gameRelayed, gameDropped} {
 		ch <- d
 	}
 }
@@ -113,6 +119,7 @@ func (c gameCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.game.Stats()
 	ch <- prometheus.MustNewConstMetric(gamePlayers, prometheus.GaugeValue, float64(st.Players), c.name)
 	ch <- prometheus.MustNewConstMetric(gameInRooms, prometheus.GaugeValue, float64(st.InRooms), c.name)
+	ch <- prometheus.MustNewConstMetric(gameRooms, prometheus.GaugeValue, float64(c.rooms), c.name)
 	ch <- prometheus.MustNewConstMetric(gameRelayed, prometheus.CounterValue, float64(st.MovesSent), c.name, "move")
 	ch <- prometheus.MustNewConstMetric(gameRelayed, prometheus.CounterValue, float64(st.ChatsSent), c.name, "chat")
 	for _, d := range []struct {

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/proto"
 
+	"servercore/examples/mmo"
 	"servercore/examples/mmo/mmopb"
 	"servercore/internal/testkit"
 )
@@ -164,12 +167,57 @@ func TestServeGameMetrics(t *testing.T) {
 		return value(mfs, "servercore_mmo_players", "", "") == 1 &&
 			value(mfs, "servercore_mmo_dropped_total", "rule", "login_refused") == 1
 	})
-	if _, ok := mfs["servercore_jobs_run_total"]; !ok {
-		t.Errorf("/metrics has no job pool series")
+	if n := value(mfs, "servercore_mmo_rooms", "", ""); n != mmo.DefaultRooms {
+		t.Errorf("servercore_mmo_rooms %v, want %d", n, mmo.DefaultRooms)
 	}
+	if n := value(mfs, "servercore_job_queues_created_total", "", ""); n != mmo.DefaultRooms {
+		t.Errorf("servercore_job_queues_created_total %v, want a queue per room, %d", n, mmo.DefaultRooms)
+	}
+	if lat := mfs["servercore_job_start_latency_seconds"]; lat.GetType() != dto.MetricType_HISTOGRAM {
+		t.Errorf("servercore_job_start_latency_seconds is %v, want a histogram", lat.GetType())
+	}
+	checkDashboardGame(t, mfs)
 	player.Close()
 	cancel()
 	if code := testkit.Recv(t, done, testTimeout, "serve to stop"); code != exitOK {
 		t.Errorf("serve exited %d on cancel, want 0", code)
 	}
 }
+
+// checkDashboardGame: every series of the game's that the Grafana dashboard
+// queries is one serve exports, and every one it exports has a panel (the
+// collector's own are checked alike in metrics/prom).
+func checkDashboardGame(t *testing.T, exported map[string]*dto.MetricFamily) {
+	t.Helper()
+	b, err := os.ReadFile("../../metrics/grafana/servercore.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	queried := map[string]bool{}
+	for _, p := range d.Panels {
+		for _, target := range p.Targets {
+			for _, m := range gameSeries.FindAllString(target.Expr, -1) {
+				queried[m] = true
+				if _, ok := exported[m]; !ok {
+					t.Errorf("panel %q queries %s, which serve --app mmo does not export", p.Title, m)
+				}
+			}
+		}
+	}
+	for m := range exported {
+		if gameSeries.MatchString(m) && !queried[m] {
+			t.Errorf("the dashboard has no panel for %s", m)
+		}
+	}
+}
+
+var gameSeries = regexp.MustCompile(`servercore_mmo_[a-z_]+`)

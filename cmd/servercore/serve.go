@@ -131,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "listening on %s (backend %s)\n", svc.Addr(), svc.Backend())
 	if metrics != nil {
-		metrics.serve(opts.app, svc, stderr)
+		metrics.serve(opts.app, svc, opts.rooms, stderr)
 		defer metrics.stop()
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", metrics.Addr())
 	}

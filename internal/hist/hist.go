@@ -21,6 +21,7 @@ const (
 type Hist struct {
 	counts [numBuckets]atomic.Uint64
 	max    atomic.Int64
+	sum    atomic.Int64
 }
 
 // bucketOf is the bucket of v; negative values land in bucket 0.
@@ -48,6 +49,7 @@ func bucketValue(i int) int64 {
 // Record adds the value ns.
 func (h *Hist) Record(ns int64) {
 	h.counts[bucketOf(ns)].Add(1)
+	h.sum.Add(ns)
 	for {
 		m := h.max.Load()
 		if ns <= m || h.max.CompareAndSwap(m, ns) {
@@ -63,6 +65,7 @@ func (h *Hist) Merge(o *Hist) {
 			h.counts[i].Add(c)
 		}
 	}
+	h.sum.Add(o.sum.Load())
 	for {
 		m, om := h.max.Load(), o.max.Load()
 		if om <= m || h.max.CompareAndSwap(m, om) {
@@ -79,6 +82,9 @@ func (h *Hist) Count() uint64 {
 	}
 	return n
 }
+
+// Sum is the sum of the values recorded, exact (not of the buckets).
+func (h *Hist) Sum() int64 { return h.sum.Load() }
 
 // Max is the largest value recorded, or 0 if none was positive.
 func (h *Hist) Max() int64 { return h.max.Load() }
@@ -100,4 +106,41 @@ func (h *Hist) Quantile(q float64) int64 {
 		}
 	}
 	return h.Max()
+}
+
+// Cumulative sets cum[j] to the number of values recorded in the buckets
+// that lie wholly at or below bounds[j], for bounds in ascending order, as
+// a Prometheus histogram counts them: a value is never counted below a
+// bound it exceeds, and one within about 3% under a bound may be counted
+// only at the next. cum must be as long as bounds.
+func (h *Hist) Cumulative(bounds []int64, cum []uint64) {
+	j := 0
+	var seen uint64
+	for i := range h.counts {
+		// The bucket's largest value is one less than the next one's least.
+		for j < len(bounds) && bucketLow(i+1)-1 > bounds[j] {
+			cum[j] = seen
+			j++
+		}
+		if j == len(bounds) {
+			return
+		}
+		seen += h.counts[i].Load()
+	}
+	for ; j < len(bounds); j++ {
+		cum[j] = seen
+	}
+}
+
+// bucketLow is the least value of bucket i, or MaxInt64 for a bucket past
+// the largest int64 (which no value reaches).
+func bucketLow(i int) int64 {
+	if i < subBuckets {
+		return int64(i)
+	}
+	shift := i/subBuckets - 1
+	if shift > 63-subBits-1 {
+		return math.MaxInt64
+	}
+	return int64(i%subBuckets+subBuckets) << shift
 }

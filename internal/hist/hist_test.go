@@ -2,6 +2,7 @@ package hist
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -98,5 +99,38 @@ func TestRecordNoAllocs(t *testing.T) {
 	var h Hist
 	if n := testing.AllocsPerRun(1000, func() { h.Record(12345) }); n != 0 {
 		t.Errorf("Record allocates %v times, want 0", n)
+	}
+}
+
+func TestCumulative(t *testing.T) {
+	var h Hist
+	values := []int64{3, 10, 10, 64, 1000, 1_000_000, 1 << 62}
+	for _, v := range values {
+		h.Record(v)
+	}
+	for _, c := range []struct {
+		bounds []int64
+		want   []uint64
+	}{
+		{[]int64{0, 3, 9, 10, 63}, []uint64{0, 1, 1, 3, 3}}, // exact below 64
+		{[]int64{64, 65}, []uint64{3, 4}},                   // 64's bucket is 64..65
+		{[]int64{1000, 1007}, []uint64{4, 5}},               // 1000's is 992..1007
+		{[]int64{1_100_000, math.MaxInt64 - 1, math.MaxInt64}, []uint64{6, 7, 7}},
+		{nil, nil},
+	} {
+		got := make([]uint64, len(c.bounds))
+		h.Cumulative(c.bounds, got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Cumulative(%v) = %v, want %v", c.bounds, got, c.want)
+		}
+	}
+	var sum int64
+	for _, v := range values {
+		sum += v
+	}
+	var merged Hist
+	merged.Merge(&h)
+	if h.Sum() != sum || merged.Sum() != sum {
+		t.Errorf("Sum %d, merged %d, want %d", h.Sum(), merged.Sum(), sum)
 	}
 }

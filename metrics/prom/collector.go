@@ -1,6 +1,8 @@
 package prom
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"servercore"
@@ -10,15 +12,16 @@ import (
 // Collector is a prometheus.Collector of a service's counters and,
 // optionally, of a job pool's. It reads them when it is collected.
 type Collector struct {
-	svc  *servercore.Service
-	pool *job.Pool
-	d    descs
+	svc    *servercore.Service
+	pool   *job.Pool
+	d      descs
+	bounds []time.Duration // of the job start latency's buckets
 }
 
 // NewCollector returns a collector of svc's counters, and of pool's if pool
 // is not nil, labelled service=name.
 func NewCollector(name string, svc *servercore.Service, pool *job.Pool) *Collector {
-	return &Collector{svc: svc, pool: pool, d: newDescs(prometheus.Labels{"service": name})}
+	return &Collector{svc: svc, pool: pool, d: newDescs(prometheus.Labels{"service": name}), bounds: latencyBounds()}
 }
 
 // Describe sends the descriptions of every metric the collector exports.

@@ -22,8 +22,8 @@ import (
 
 // TestCollectorScripted scrapes a service after a workload whose counts
 // are known exactly: 10 sessions accepted, 3 refused at MaxSessions, 2 cut
-// by ErrSendQueueFull, 1 by ErrProtocol; and a pool that ran 5 jobs, one
-// of which panicked.
+// by ErrSendQueueFull, 1 by ErrProtocol; and a pool of two queues that
+// ran 5 jobs, one of which panicked, and 32, two of them timed.
 func TestCollectorScripted(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, backend string) {
 		t.Cleanup(testkit.LeakCheck(t))
@@ -74,6 +74,12 @@ func TestCollectorScripted(t *testing.T) {
 		}
 		q.Close()
 		testkit.Recv(t, q.Done(), testkit.WaitLong, "the queue's jobs")
+		timed := pool.NewQueue("timed") // one post in 16 of a queue is timed
+		for range 32 {
+			timed.Post(func() {})
+		}
+		timed.Close()
+		testkit.Recv(t, timed.Done(), testkit.WaitLong, "the timed queue's jobs")
 
 		got := scrape(t, NewCollector("game", svc, pool))
 		st := svc.Stats()
@@ -99,7 +105,8 @@ func TestCollectorScripted(t *testing.T) {
 			{"servercore_send_queue_max_bytes", nil, 0},
 			{"servercore_recv_buffer_bytes", nil, float64(st.RecvBuffered)},
 			{"servercore_backend_info", map[string]string{"backend": svc.Backend()}, 1},
-			{"servercore_jobs_run_total", nil, 5},
+			{"servercore_jobs_run_total", nil, 5 + 32},
+			{"servercore_job_queues_created_total", nil, 2},
 			{"servercore_job_panics_total", nil, 1},
 			{"servercore_job_mailbox_jobs", nil, 0},
 			{"servercore_job_late_ticks_total", nil, 0},
@@ -115,11 +122,22 @@ func TestCollectorScripted(t *testing.T) {
 			t.Errorf("%d disconnect causes exported, want 11, one per cause and other", n)
 		}
 		lat := got["servercore_job_start_latency_seconds"]
-		if lat.GetType() != dto.MetricType_SUMMARY || len(lat.GetMetric()) != 1 {
-			t.Fatalf("servercore_job_start_latency_seconds: %v, want one summary", lat)
+		if lat.GetType() != dto.MetricType_HISTOGRAM || len(lat.GetMetric()) != 1 {
+			t.Fatalf("servercore_job_start_latency_seconds: %v, want one histogram", lat)
 		}
-		if s := lat.GetMetric()[0].GetSummary(); s.GetSampleCount() != pool.Stats().Latency.Samples || len(s.GetQuantile()) != 3 {
-			t.Errorf("job latency summary %v, want %d samples and 3 quantiles", s, pool.Stats().Latency.Samples)
+		h := lat.GetMetric()[0].GetHistogram()
+		if h.GetSampleCount() != 2 || h.GetSampleSum() <= 0 || len(h.GetBucket()) != 19+1 {
+			t.Errorf("job latency histogram: %d samples, sum %v, %d buckets; want 2, above 0, 19 and +Inf", h.GetSampleCount(), h.GetSampleSum(), len(h.GetBucket()))
+		}
+		prev := uint64(0)
+		for _, b := range h.GetBucket() {
+			if b.GetCumulativeCount() < prev || b.GetCumulativeCount() > h.GetSampleCount() {
+				t.Errorf("bucket le=%v holds %d after %d, of %d", b.GetUpperBound(), b.GetCumulativeCount(), prev, h.GetSampleCount())
+			}
+			prev = b.GetCumulativeCount()
+		}
+		if max, _ := value(got, "servercore_job_start_latency_max_seconds", nil); max <= 0 || max > h.GetSampleSum() {
+			t.Errorf("the longest start latency %vs, want above 0 and at most the sum %vs", max, h.GetSampleSum())
 		}
 		for _, c := range clients {
 			c.Close()

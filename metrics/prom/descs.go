@@ -10,6 +10,7 @@ type descs struct {
 	sendQueued, sendQueueMax, recvBuffered, backend  *prometheus.Desc
 	jobsRun, jobsDropped, jobPanics, lateTicks       *prometheus.Desc
 	mailbox, mailboxMax, timers, latency, latencyMax *prometheus.Desc
+	queues                                           *prometheus.Desc
 }
 
 func newDescs(labels prometheus.Labels) descs {
@@ -40,8 +41,9 @@ func newDescs(labels prometheus.Labels) descs {
 		mailbox:     d("job_mailbox_jobs", "Jobs waiting in mailboxes now."),
 		mailboxMax:  d("job_mailbox_max_jobs", "The most jobs one mailbox has held."),
 		timers:      d("job_timers", "Timers waiting for their deadline."),
-		latency:     d("job_start_latency_seconds", "Time from posting a job to its start, sampled on one post in 16; the sum is not kept."),
+		latency:     d("job_start_latency_seconds", "Time from posting a job to its start, sampled on one post in 16 of each queue."),
 		latencyMax:  d("job_start_latency_max_seconds", "The longest time from posting a job to its start."),
+		queues:      d("job_queues_created_total", "Queues made in the pool."),
 	}
 }
 
@@ -60,5 +62,6 @@ func (d *descs) job() []*prometheus.Desc {
 	return []*prometheus.Desc{
 		d.jobsRun, d.jobsDropped, d.jobPanics, d.lateTicks,
 		d.mailbox, d.mailboxMax, d.timers, d.latency, d.latencyMax,
+		d.queues,
 	}
 }

@@ -1,6 +1,8 @@
 package prom
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"servercore/job"
@@ -21,13 +23,23 @@ func (c *Collector) collectPool(ch chan<- prometheus.Metric, st job.Stats) {
 	gauge(d.mailbox, float64(st.Queued))
 	gauge(d.mailboxMax, float64(st.MaxQueued))
 	gauge(d.timers, float64(st.Timers))
-	l := st.Latency
-	// The pool keeps quantiles, not a sum: the sum is left at 0 rather
-	// than made up.
-	ch <- prometheus.MustNewConstSummary(d.latency, l.Samples, 0, map[float64]float64{
-		0.5:  l.P50.Seconds(),
-		0.9:  l.P90.Seconds(),
-		0.99: l.P99.Seconds(),
-	})
-	gauge(d.latencyMax, l.Max.Seconds())
+	counter(d.queues, c.pool.QueuesMade())
+	cum := make([]uint64, len(c.bounds))
+	n, sum := c.pool.LatencyCounts(c.bounds, cum)
+	buckets := make(map[float64]uint64, len(c.bounds))
+	for i, b := range c.bounds {
+		buckets[b.Seconds()] = cum[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(d.latency, n, sum.Seconds(), buckets)
+	gauge(d.latencyMax, st.Latency.Max.Seconds())
+}
+
+// latencyBounds are the upper bounds of the job start latency histogram's
+// buckets: 1, 2.5 and 5 of each power of ten from 1 µs to 1 s.
+func latencyBounds() []time.Duration {
+	var b []time.Duration
+	for d := time.Microsecond; d < time.Second; d *= 10 {
+		b = append(b, d, d*5/2, d*5)
+	}
+	return append(b, time.Second)
 }
