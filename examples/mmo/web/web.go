@@ -42,8 +42,9 @@ type pageConfig struct {
 	Rooms     int    `json:"rooms"`
 }
 
-// Handler serves the page on /, its script on /app.js and cfg on
-// /config.json. It fails for a WebSocket URL that is not ws:// or wss://.
+// Handler serves the page on /, its script on /app.js, its icon on
+// /favicon.svg and cfg on /config.json. It fails for a WebSocket URL that
+// is not ws:// or wss://.
 func Handler(cfg Config) (http.Handler, error) {
 	u, err := url.Parse(cfg.WebSocket)
 	if err != nil {
@@ -63,6 +64,7 @@ func Handler(cfg Config) (http.Handler, error) {
 	fileServer := http.FileServerFS(files)
 	mux.Handle("GET /{$}", fileServer)
 	mux.Handle("GET /app.js", fileServer)
+	mux.Handle("GET /favicon.svg", fileServer)
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

@@ -47,6 +47,7 @@ func TestHandlerServes(t *testing.T) {
 		{"/", "text/html", `<script src="app.js">`, 200},
 		{"/app.js", "text/javascript", "window.mmo", 200},
 		{"/config.json", "application/json", `"rooms":3`, 200},
+		{"/favicon.svg", "image/svg+xml", "<svg", 200},
 		{"/index.html", "", "", 404}, // the page is "/" only
 		{"/web.go", "", "", 404},
 		{"/static/app.js", "", "", 404},

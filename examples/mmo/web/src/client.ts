@@ -323,6 +323,7 @@ function place(p: Player, pos: PosInfo): void {
   p.running = pos.state === MoveState.RUN;
 }
 
-function clamp(v: number): number {
-  return Math.max(-BOUND, Math.min(BOUND, v));
+/** clamp keeps v within the room, as a float, the type of a position on the wire. */
+export function clamp(v: number): number {
+  return Math.fround(Math.max(-BOUND, Math.min(BOUND, v)));
 }

@@ -2,7 +2,7 @@
 // named dot, arrow keys or WASD to move, a chat box and a status line. The
 // client's state is on window.mmo, for tests and the console.
 
-import { BOUND, Client, MAX_CHAT, byteLength, validName, type ChatLine, type Player } from "./client";
+import { BOUND, Client, MAX_CHAT, byteLength, clamp, validName, type ChatLine, type Player } from "./client";
 
 /** speed is how far a held key moves the player, in world units a second. */
 const speed = 300;
@@ -114,8 +114,8 @@ function sendMove(): void {
 function nudge(dx: number, dy: number): void {
   const me = client.players.get(client.self);
   if (client.phase !== "in" || !me) return;
-  me.x = Math.max(-BOUND, Math.min(BOUND, me.x + dx));
-  me.y = Math.max(-BOUND, Math.min(BOUND, me.y + dy));
+  me.x = clamp(me.x + dx);
+  me.y = clamp(me.y + dy);
   dirty = true;
   sendMove();
 }
