@@ -8,6 +8,9 @@ import { BOUND, Client, MAX_CHAT, byteLength, clamp, validName, type ChatLine, t
 const speed = 300;
 /** step is how far one key press moves it at once, before it is held. */
 const step = 10;
+/** view is how far the canvas shows around the player, in world units; grid is its grid's spacing. */
+const view = 250;
+const grid = 50;
 /** moveEvery is the least time between two moves sent: under the server's 30 a second. */
 const moveEvery = 50;
 
@@ -178,34 +181,48 @@ function frame(now: number): void {
   requestAnimationFrame(frame);
 }
 
-/** draw draws the room and updates the status line and the chat log. */
+/** draw draws the room around the player and updates the status line and the chat log. */
 function draw(): void {
   const w = canvas.width, h = canvas.height;
-  const scale = Math.min(w, h) / (2 * BOUND);
+  const me = client.players.get(client.self);
+  const cx = me?.x ?? 0, cy = me?.y ?? 0; // the camera follows the player
+  const scale = Math.min(w, h) / (2 * view);
+  const px = (x: number) => w / 2 + (x - cx) * scale;
+  const py = (y: number) => h / 2 - (y - cy) * scale;
   ctx2d.clearRect(0, 0, w, h);
+  ctx2d.lineWidth = 1;
   ctx2d.strokeStyle = "#eee";
-  for (let v = -BOUND; v <= BOUND; v += 100) {
-    ctx2d.beginPath();
-    ctx2d.moveTo(w / 2 + v * scale, 0);
-    ctx2d.lineTo(w / 2 + v * scale, h);
-    ctx2d.moveTo(0, h / 2 - v * scale);
-    ctx2d.lineTo(w, h / 2 - v * scale);
-    ctx2d.stroke();
+  ctx2d.beginPath();
+  for (let v = Math.ceil((cx - view) / grid) * grid; v <= cx + view; v += grid) {
+    ctx2d.moveTo(px(v), 0);
+    ctx2d.lineTo(px(v), h);
   }
+  for (let v = Math.ceil((cy - view) / grid) * grid; v <= cy + view; v += grid) {
+    ctx2d.moveTo(0, py(v));
+    ctx2d.lineTo(w, py(v));
+  }
+  ctx2d.stroke();
+  ctx2d.strokeStyle = "#999"; // the room's edge
+  ctx2d.strokeRect(px(-BOUND), py(BOUND), 2 * BOUND * scale, 2 * BOUND * scale);
   ctx2d.font = "11px system-ui, sans-serif";
   ctx2d.textAlign = "center";
   const dots: Dot[] = [];
   for (const p of client.players.values()) {
-    const d = { id: p.id, name: p.name, px: w / 2 + p.x * scale, py: h / 2 - p.y * scale };
-    const me = p.id === client.self;
-    ctx2d.fillStyle = me ? "#36c" : p.running ? "#c63" : "#555";
+    const d = { id: p.id, name: p.name, px: px(p.x), py: py(p.y) };
+    const self = p.id === client.self;
+    ctx2d.fillStyle = self ? "#36c" : p.running ? "#c63" : "#555";
     ctx2d.beginPath();
-    ctx2d.arc(d.px, d.py, me ? 6 : 4, 0, 2 * Math.PI);
+    ctx2d.arc(d.px, d.py, self ? 6 : 4, 0, 2 * Math.PI);
     ctx2d.fill();
     ctx2d.fillText(p.name, d.px, d.py - 9);
     dots.push(d);
   }
   drawn = dots;
+  if (me) {
+    ctx2d.fillStyle = "#666";
+    ctx2d.textAlign = "left";
+    ctx2d.fillText(`(${me.x.toFixed(0)}, ${me.y.toFixed(0)})`, 6, h - 6);
+  }
 
   const parts = [client.status];
   if (client.phase === "in") parts.push(`${client.players.size} players`);

@@ -266,7 +266,8 @@ func (s state) heard(name, msg string) bool {
 // TestBrowserClient: two pages join one room; one moves with the keyboard
 // and the other draws it where it went; chat goes both ways; a Go bot over
 // TCP in the same room sees the browsers' players, moves and chats, and
-// they see its; a page closed despawns its player everywhere.
+// they see its; a page closed despawns its player everywhere; the room
+// picker takes a player to another room.
 func TestBrowserClient(t *testing.T) {
 	browserPath := findBrowser(t)
 	g := startGame(t)
@@ -351,5 +352,13 @@ func TestBrowserClient(t *testing.T) {
 		return !there && !drawn
 	})
 	gopher.waitUntil("gopher seeing alice despawn", func(b *botView) bool { return b.named("alice") == 0 })
+
+	// Bob picks the next room: he leaves the bot's, and is alone in his.
+	bob.do(chromedp.Focus(chromedp.ID("room")), chromedp.KeyEvent(kb.ArrowDown))
+	bob.waitUntil("bob in the next room, alone", func(s state) bool {
+		_, there := s.Players[bobID]
+		return s.Phase == "in" && s.Room == room+1 && len(s.Players) == 1 && there
+	})
+	gopher.waitUntil("gopher seeing bob leave", func(b *botView) bool { return b.named("bob") == 0 })
 	bob.checkErrors()
 }
