@@ -31,18 +31,18 @@ on stdout (with --listen HOST:0 the port is the free one picked), one line
 per --listen in their order: a ws://HOST:PORT/PATH address is a WebSocket
 listener, whose line names its URL. The listeners serve the same
 application side by side (the same game, for mmo; a broadcast reaches the
-sessions of its own listener). It stops
-gracefully on SIGINT or SIGTERM: every session writes what it has queued,
-for up to --stop-timeout, and it exits 0. Protocol errors, refusals,
-slow readers cut and handler panics are logged on stderr (at most one line
-a second of each), and a summary line every --stats-interval. With
---metrics ADDR it serves Prometheus metrics on http://ADDR/metrics and the
-runtime's profiles on /debug/pprof/, and prints
+sessions of its own listener). It stops gracefully on SIGINT or SIGTERM:
+every session writes what it has queued, for up to --stop-timeout, and it
+exits 0. Protocol errors, refusals, slow readers cut and handler panics
+are logged on stderr (at most one line a second of each), and a summary
+line every --stats-interval. With --metrics ADDR it serves Prometheus
+metrics on http://ADDR/metrics and the runtime's profiles on
+/debug/pprof/, and prints
   metrics on http://HOST:PORT/metrics
 after the listening lines. With --app mmo and --web ADDR it serves the
 game's browser client on http://ADDR/, which joins the game through the
-first WebSocket listener (a --listen ws://...; the listener takes the
-page's origin), and prints
+first WebSocket listener (a --listen ws://...; the listener lets the
+page's origin through), and prints
   web client on http://HOST:PORT/
 last.
 
