@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -170,4 +171,46 @@ func (p *testPlayer) expect(id uint16, m proto.Message) {
 	if err := proto.Unmarshal(payload, m); err != nil {
 		p.t.Fatalf("player %d: packet %d: %v", p.id, id, err)
 	}
+}
+
+// With --metrics, each listener's service is exported: the first under the
+// app's name, the next as name-2.
+func TestServeTwoListenersMetrics(t *testing.T) {
+	lines, cancel, done := startServe(t, 3, "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--app", "echo", "--metrics", "127.0.0.1:0")
+	expectEcho(t, checkListening(t, lines[1]))
+	m := metricsLine.FindStringSubmatch(lines[2])
+	if m == nil {
+		t.Fatalf("serve printed %q, want the metrics line third", lines)
+	}
+	client := &http.Client{Timeout: testTimeout}
+	res, err := client.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second listener accepted checkListening's dial and the echo's.
+	for _, want := range []string{`servercore_accepted_total{service="echo"} 0`, `servercore_accepted_total{service="echo-2"} 2`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(body), "servercore_accepted_total"))
+		}
+	}
+	cancel()
+	if code := testkit.Recv(t, done, testTimeout, "serve to stop"); code != exitOK {
+		t.Errorf("serve exited %d, want 0", code)
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
