@@ -142,7 +142,7 @@ func (s *server) listenLine(i int) string {
 // config is the library configuration of a server of newSession's sessions.
 func (o serveOptions) config(newSession func() servercore.PacketHandler, logger *slog.Logger) servercore.Config {
 	return servercore.Config{
-		// WSMERGE WebSocketOrigins: o.webOrigins,
+		WebSocketOrigins: o.webOrigins,
 		NewPacketSession: newSession,
 		Backend:          o.backend,
 		MaxSessions:      o.maxSessions,
