@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,8 +29,7 @@ Runs a packet server. Once it accepts connections it prints
   listening on HOST:PORT (backend NAME)
 on stdout (with --listen HOST:0 the port is the free one picked), one line
 per --listen in their order: a ws://HOST:PORT/PATH address is a WebSocket
-listener, whose line names its URL (wss:// with --tls-cert and --tls-key,
-on the std engine). The listeners serve the same
+listener, whose line names its URL. The listeners serve the same
 application side by side (the same game, for mmo; a broadcast reaches the
 sessions of its own listener). It stops gracefully on SIGINT or SIGTERM:
 every session writes what it has queued, for up to --stop-timeout, and it
@@ -76,8 +74,6 @@ type serveOptions struct {
 	tick           time.Duration // mmo
 	metrics        string        // the address of /metrics and /debug/pprof/, if any
 	web            string        // mmo: the address of the browser client, if any
-	tlsCert        string        // the certificate of the wss:// listeners, a PEM file
-	tlsKey         string        // its key
 	webOrigins     []string      // the Origins the WebSocket listeners take
 }
 
@@ -252,8 +248,6 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	fs.DurationVar(&o.sendQueueAge, "send-queue-max-age", 0, "disconnect a session whose oldest unsent byte waited longer than this `DURATION` (0: never)")
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "on SIGINT or SIGTERM, let sessions write what they queued for up to this `DURATION`, then cut them")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on /metrics and profiles on /debug/pprof/ at `ADDR`, host:port, a listener apart from the game's (empty: none)")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "the certificate of the wss:// listeners, a PEM `FILE` (with --tls-key)")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, a PEM `FILE`")
 	fs.StringVar(&o.web, "web", "", "mmo: serve the browser client on http://`ADDR`/, host:port, joining through the first ws:// --listen (empty: none)")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "log a summary line every `DURATION` (0: every 10s when stdout is not a terminal, else never; negative: never)")
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
@@ -288,10 +282,6 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 		return o, usageError(stderr, "serve", "--send-queue-max-age must not be negative")
 	case o.stopTimeout <= 0:
 		return o, usageError(stderr, "serve", "--stop-timeout must be positive")
-	case (o.tlsCert == "") != (o.tlsKey == ""):
-		return o, usageError(stderr, "serve", "--tls-cert and --tls-key go together")
-	case o.tlsCert == "" && slices.ContainsFunc(o.listens(), isSecureWebSocket):
-		return o, usageError(stderr, "serve", "a wss:// listener needs --tls-cert and --tls-key")
 	case o.web != "" && !a.game:
 		return o, usageError(stderr, "serve", "--web serves the mmo game's client: it needs --app mmo")
 	case o.web != "" && !slices.ContainsFunc(o.listens(), isWebSocket):
@@ -319,21 +309,10 @@ func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*ser
 		}
 		srv.game, newSession = g, g.NewSession
 	}
-	cfg := o.config(newSession, logger)
-	if o.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
-		if err != nil {
-			if srv.game != nil {
-				_ = srv.game.Close(context.Background()) // nothing was posted to it
-			}
-			return nil, fmt.Errorf("load the TLS certificate: %w", err)
-		}
-		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}} // used by the wss:// listeners only
-	}
 	srv.listens = o.listens()
 	svcs := make([]*servercore.Service, 0, len(srv.listens))
 	for _, addr := range srv.listens {
-		svc, err := servercore.NewServerService(addr, cfg)
+		svc, err := servercore.NewServerService(addr, o.config(newSession, logger))
 		if err != nil {
 			for _, s := range svcs {
 				_ = s.Stop(context.Background()) // never started: releases its engine
