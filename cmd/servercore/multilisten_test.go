@@ -3,14 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"servercore"
 	"servercore/examples/mmo/mmopb"
 	"servercore/internal/testkit"
 )
@@ -213,4 +218,63 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+var wssListeningLine = regexp.MustCompile(`^listening on (wss://127\.0\.0\.1:[0-9]+/echo) \(backend std\)$`)
+
+// echoClient hands each packet it receives to got.
+type echoClient struct {
+	servercore.BaseHandler
+	got chan string
+}
+
+func (c *echoClient) OnRecvPacket(_ *servercore.Session, _ uint16, payload []byte) {
+	c.got <- string(payload)
+}
+
+// A wss:// listener beside a TCP one: TLS runs on the std engine, the TCP
+// listener keeps its own, and a client trusting the certificate is served.
+func TestServeTCPAndSecureWebSocket(t *testing.T) {
+	certFile, keyFile := writeCert(t, t.TempDir())
+	lines, cancel, done := startServe(t, 2, "--app", "echo", "--listen", "127.0.0.1:0", "--listen", "wss://127.0.0.1:0/echo",
+		"--tls-cert", certFile, "--tls-key", keyFile)
+	expectEcho(t, checkListening(t, lines[0]))
+	m := wssListeningLine.FindStringSubmatch(lines[1])
+	if m == nil {
+		t.Fatalf("serve printed %q, want \"listening on wss://127.0.0.1:PORT/echo (backend std)\"", lines[1])
+	}
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c := &echoClient{got: make(chan string, 1)}
+	svc, err := servercore.NewClientService(m[1], 0, servercore.Config{
+		NewPacketSession: func() servercore.PacketHandler { return c },
+		TLS:              &tls.Config{RootCAs: pool},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithTimeout(context.Background(), testTimeout)
+	defer stop()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop(ctx) //nolint:errcheck // the test is over
+	s, err := svc.Connect(ctx)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", m[1], err)
+	}
+	if err := s.SendPacket(7, []byte("over tls")); err != nil {
+		t.Fatal(err)
+	}
+	if got := testkit.Recv(t, c.got, testTimeout, "the echo over wss"); got != "over tls" {
+		t.Errorf("echo %q, want \"over tls\"", got)
+	}
+	cancel()
+	if code := testkit.Recv(t, done, testTimeout, "serve to stop"); code != exitOK {
+		t.Errorf("serve exited %d, want 0", code)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,10 +40,12 @@ line every --stats-interval. With --metrics ADDR it serves Prometheus
 metrics on http://ADDR/metrics and the runtime's profiles on
 /debug/pprof/, and prints
   metrics on http://HOST:PORT/metrics
-after the listening lines. With --app mmo and --web ADDR it serves the
-game's browser client on http://ADDR/, which joins the game through the
-first WebSocket listener (a --listen ws://...; the listener lets the
-page's origin through), and prints
+after the listening lines. A ws://HOST:PORT/PATH listener's sessions speak
+WebSocket (each binary message holds whole packets) and play the same
+game; wss:// adds TLS with --tls-cert and --tls-key. With --app mmo and
+--web ADDR it serves the game's browser client on http://ADDR/, which
+joins the game through the first WebSocket listener (a --listen ws://...;
+the listener lets the page's origin through), and prints
   web client on http://HOST:PORT/
 last.
 
@@ -75,6 +78,9 @@ type serveOptions struct {
 	metrics        string        // the address of /metrics and /debug/pprof/, if any
 	web            string        // mmo: the address of the browser client, if any
 	webOrigins     []string      // the Origins the WebSocket listeners take
+	tlsCert        string        // the wss:// listeners' certificate file
+	tlsKey         string        // and its key
+	tls            *tls.Config   // loaded from them
 }
 
 // listens are the --listen addresses, in their order.
@@ -152,6 +158,7 @@ func (o serveOptions) config(newSession func() servercore.PacketHandler, logger 
 		SendInterval:     o.sendInterval,
 		PacketTimeout:    o.packetTimeout,
 		SendQueueMaxAge:  o.sendQueueAge,
+		TLS:              o.tls,
 		Logger:           logger,
 	}
 }
@@ -233,7 +240,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	var o serveOptions
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var listens listenFlag
-	fs.Var(&listens, "listen", "`ADDR` to listen on, host:port (port 0 picks a free one) or ws://host:port/path; repeat it for more listeners; required")
+	fs.Var(&listens, "listen", "`ADDR` to listen on: host:port for TCP (port 0 picks a free one), or ws://host:port/path for WebSocket sessions (wss:// with --tls-cert and --tls-key); repeat it for more listeners; required")
 	fs.StringVar(&o.app, "app", "", "application: "+appNames+"; required")
 	fs.IntVar(&o.rooms, "rooms", mmo.DefaultRooms, "mmo: number of rooms")
 	fs.IntVar(&o.roomCapacity, "room-capacity", mmo.DefaultRoomCapacity, "mmo: players a room holds at most")
@@ -249,6 +256,8 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "on SIGINT or SIGTERM, let sessions write what they queued for up to this `DURATION`, then cut them")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on /metrics and profiles on /debug/pprof/ at `ADDR`, host:port, a listener apart from the game's (empty: none)")
 	fs.StringVar(&o.web, "web", "", "mmo: serve the browser client on http://`ADDR`/, host:port, joining through the first ws:// --listen (empty: none)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "wss://: the certificate `FILE` (PEM), with --tls-key; TLS runs on the std engine")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "wss://: the private key `FILE` (PEM) of --tls-cert")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "log a summary line every `DURATION` (0: every 10s when stdout is not a terminal, else never; negative: never)")
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
 		return o, code
@@ -286,6 +295,19 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 		return o, usageError(stderr, "serve", "--web serves the mmo game's client: it needs --app mmo")
 	case o.web != "" && !slices.ContainsFunc(o.listens(), isWebSocket):
 		return o, usageError(stderr, "serve", "--web needs a WebSocket listener for the page to join: add --listen ws://HOST:PORT/PATH")
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return o, usageError(stderr, "serve", "--tls-cert and --tls-key go together")
+	case o.tlsCert != "" && !slices.ContainsFunc(o.listens(), isSecureWebSocket):
+		return o, usageError(stderr, "serve", "--tls-cert needs a wss:// --listen address (TLS is for WebSocket sessions)")
+	case slices.ContainsFunc(o.listens(), isSecureWebSocket) && o.tlsCert == "":
+		return o, usageError(stderr, "serve", "a wss:// --listen address needs --tls-cert and --tls-key")
+	}
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return o, usageError(stderr, "serve", "--tls-cert/--tls-key: %v", err)
+		}
+		o.tls = &tls.Config{Certificates: []tls.Certificate{cert}} // used by the wss:// listeners only
 	}
 	return o, keepGoing
 }

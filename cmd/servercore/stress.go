@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"servercore"
@@ -52,8 +55,9 @@ Exit status: 0 if packets arrived and none was lost or wrong, 1 otherwise,
 // application's name, and the game bots' own.
 type stressConfig struct {
 	bot.Config
-	mode string
-	mmo  mmo.BotConfig
+	mode  string
+	mmo   mmo.BotConfig
+	tlsCA string // --tls-ca
 }
 
 // runStress runs "servercore stress" with args and returns the exit code.
@@ -86,7 +90,8 @@ func runStress(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // they are fine.
 func parseStress(args []string, stdout, stderr io.Writer) (cfg stressConfig, asJSON bool, code int) {
 	fs := flag.NewFlagSet("stress", flag.ContinueOnError)
-	fs.StringVar(&cfg.Target, "target", "", "server `ADDR`, host:port; required")
+	fs.StringVar(&cfg.Target, "target", "", "server `ADDR`: host:port, or ws://host:port/path (wss:// for TLS); required")
+	fs.StringVar(&cfg.tlsCA, "tls-ca", "", "wss://: trust the server certificate in this PEM `FILE` (default: the system's roots)")
 	fs.IntVar(&cfg.Clients, "clients", 10, "number of client sessions")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long the clients send")
 	fs.IntVar(&cfg.Size, "size", 64, "packet size in `BYTES`, the 4-byte header included (20..65535)")
@@ -107,6 +112,14 @@ func parseStress(args []string, stdout, stderr io.Writer) (cfg stressConfig, asJ
 	}
 	if msg := cfg.check(); msg != "" {
 		return cfg, asJSON, usageError(stderr, "stress", "%s", msg)
+	}
+	if cfg.tlsCA != "" {
+		pem, err := os.ReadFile(cfg.tlsCA)
+		pool := x509.NewCertPool()
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			return cfg, asJSON, usageError(stderr, "stress", "--tls-ca %s: no PEM certificate read (%v)", cfg.tlsCA, err)
+		}
+		cfg.TLS = &tls.Config{RootCAs: pool}
 	}
 	return cfg, asJSON, keepGoing
 }

@@ -80,6 +80,9 @@ func isWebSocket(addr string) bool {
 	return strings.HasPrefix(a, "ws://") || strings.HasPrefix(a, "wss://")
 }
 
+// isSecureWebSocket reports whether a --listen address is a wss:// one.
+func isSecureWebSocket(addr string) bool { return strings.HasPrefix(strings.ToLower(addr), "wss://") }
+
 // wsURL is the URL of a WebSocket listener started on listen, now bound
 // to bound (host:port).
 func wsURL(listen string, bound net.Addr) (string, error) {

@@ -5,6 +5,7 @@ package bot
 
 import (
 	"context"
+	"crypto/tls"
 	"sync/atomic"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 // Config are the settings of a load test.
 type Config struct {
-	Target         string        // server address, host:port
+	Target         string        // server address, host:port or a ws:// or wss:// URL
 	Clients        int           // client sessions
 	Duration       time.Duration // how long the clients send
 	Size           int           // packet size, header included
@@ -23,6 +24,7 @@ type Config struct {
 	Backend        string        // I/O engine of the clients
 	Drain          time.Duration // how long to wait for packets in flight at the end
 	ConnectTimeout time.Duration // how long connecting the clients may take
+	TLS            *tls.Config   // a wss:// target's (nil: the system's roots)
 }
 
 // Run is what the clients of one load test share: the settings and the

@@ -39,6 +39,7 @@ func Stress(ctx context.Context, cfg Config, newDriver func(*Run) Driver, progre
 		MaxSessions:      cfg.Clients,
 		SendQueueLimit:   max(servercore.DefaultSendQueueLimit, 4*cfg.Inflight*cfg.Size),
 		IdleTimeout:      -1, // the run watches its packets itself
+		TLS:              cfg.TLS,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new client service: %w", err)
