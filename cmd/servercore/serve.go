@@ -148,7 +148,6 @@ func (s *server) listenLine(i int) string {
 // config is the library configuration of a server of newSession's sessions.
 func (o serveOptions) config(newSession func() servercore.PacketHandler, logger *slog.Logger) servercore.Config {
 	return servercore.Config{
-		WebSocketOrigins: o.webOrigins,
 		NewPacketSession: newSession,
 		Backend:          o.backend,
 		MaxSessions:      o.maxSessions,
@@ -159,6 +158,7 @@ func (o serveOptions) config(newSession func() servercore.PacketHandler, logger 
 		PacketTimeout:    o.packetTimeout,
 		SendQueueMaxAge:  o.sendQueueAge,
 		TLS:              o.tls,
+		WebSocketOrigins: o.webOrigins,
 		Logger:           logger,
 	}
 }
