@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/pprof"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,24 +18,22 @@ import (
 // metricsServer serves a server's Prometheus metrics on /metrics and the
 // runtime's profiles on /debug/pprof/, on a listener of their own: never
 // the game port, which speaks only the game's protocol.
-type metricsServer struct {
-	ln  net.Listener
-	srv *http.Server
-}
+type metricsServer struct{ *httpServer }
 
 // listenMetrics listens on addr, before the game's service starts, so that
 // a bad address fails the command before any player connects.
 func listenMetrics(addr string) (*metricsServer, error) {
-	ln, err := net.Listen("tcp", addr)
+	h, err := listenHTTP("metrics", addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
+		return nil, err
 	}
-	return &metricsServer{ln: ln, srv: &http.Server{ReadHeaderTimeout: 10 * time.Second}}, nil
+	return &metricsServer{h}, nil
 }
 
 // serve serves srv's metrics, labelled service=name — its service's, its
 // game's (of that many rooms) and its rooms' job pool's when it runs the
-// game — with the Go runtime's and the process's, until stop.
+// game — with the Go runtime's and the process's, until stop. The services
+// of further listeners are labelled name-2, name-3 and so on.
 func (m *metricsServer) serve(name string, srv *server, rooms int, errLog io.Writer) {
 	var pool *job.Pool
 	if srv.game != nil {
@@ -51,6 +45,9 @@ func (m *metricsServer) serve(name string, srv *server, rooms int, errLog io.Wri
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	for i, svc := range srv.more {
+		reg.MustRegister(prom.NewCollector(fmt.Sprintf("%s-%d", name, i+2), svc, nil))
+	}
 	if srv.game != nil {
 		if rooms == 0 { // as mmo.NewGame reads it
 			rooms = mmo.DefaultRooms
@@ -66,30 +63,7 @@ func (m *metricsServer) serve(name string, srv *server, rooms int, errLog io.Wri
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	m.srv.Handler = mux
-	go func() {
-		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(errLog, "%s serve: metrics: %v\n", programName, err)
-		}
-	}()
-}
-
-// Addr is the address the metrics are served on.
-func (m *metricsServer) Addr() net.Addr { return m.ln.Addr() }
-
-// stop stops serving and closes the listener; requests in progress get up
-// to a second, a CPU profile being taken is cut.
-func (m *metricsServer) stop() {
-	if m.srv.Handler == nil { // never served
-		m.ln.Close()
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if m.srv.Shutdown(ctx) != nil {
-		m.srv.Close()
-	}
-	m.ln.Close() // in case Serve had not begun yet
+	m.start(mux, errLog)
 }
 
 // gameCollector exports the MMO sample's figures: players, rooms, what was

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,21 +24,30 @@ const defaultStopTimeout = 10 * time.Second
 // is not a terminal (--stats-interval).
 const defaultStatsInterval = 10 * time.Second
 
-const serveUsage = `usage: servercore serve --listen ADDR --app mmo|echo|broadcast [flags]
+const serveUsage = `usage: servercore serve --listen ADDR [--listen ADDR]... --app mmo|echo|broadcast [flags]
 
 Runs a packet server. Once it accepts connections it prints
   listening on HOST:PORT (backend NAME)
-on stdout (with --listen HOST:0 the port is the free one picked). It stops
-gracefully on SIGINT or SIGTERM: every session writes what it has queued,
-for up to --stop-timeout, and it exits 0. Protocol errors, refusals,
-slow readers cut and handler panics are logged on stderr (at most one line
-a second of each), and a summary line every --stats-interval. With
---metrics ADDR it serves Prometheus metrics on http://ADDR/metrics and the
-runtime's profiles on /debug/pprof/, and prints
+on stdout (with --listen HOST:0 the port is the free one picked), one line
+per --listen in their order: a ws://HOST:PORT/PATH address is a WebSocket
+listener, whose line names its URL. The listeners serve the same
+application side by side (the same game, for mmo; a broadcast reaches the
+sessions of its own listener). It stops gracefully on SIGINT or SIGTERM:
+every session writes what it has queued, for up to --stop-timeout, and it
+exits 0. Protocol errors, refusals, slow readers cut and handler panics
+are logged on stderr (at most one line a second of each), and a summary
+line every --stats-interval. With --metrics ADDR it serves Prometheus
+metrics on http://ADDR/metrics and the runtime's profiles on
+/debug/pprof/, and prints
   metrics on http://HOST:PORT/metrics
-after the listening line. With --listen ws://HOST:PORT/PATH the sessions
-speak WebSocket (each binary message holds whole packets) and the same
-game runs; wss:// adds TLS with --tls-cert and --tls-key.
+after the listening lines. A ws://HOST:PORT/PATH listener's sessions speak
+WebSocket (each binary message holds whole packets) and play the same
+game; wss:// adds TLS with --tls-cert and --tls-key. With --app mmo and
+--web ADDR it serves the game's browser client on http://ADDR/, which
+joins the game through the first WebSocket listener (a --listen ws://...;
+the listener lets the page's origin through), and prints
+  web client on http://HOST:PORT/
+last.
 
   mmo        the MMO sample (servercore/examples/mmo): log in, enter one of
              --rooms rooms of --room-capacity players, move, chat, leave;
@@ -48,7 +59,8 @@ game runs; wss:// adds TLS with --tls-cert and --tls-key.
 
 // serveOptions are the settings of a server.
 type serveOptions struct {
-	listen         string
+	listen         string   // the first --listen
+	alsoListen     []string // the others
 	app            string
 	backend        string
 	maxSessions    int
@@ -64,27 +76,73 @@ type serveOptions struct {
 	roomCapacity   int           // mmo
 	tick           time.Duration // mmo
 	metrics        string        // the address of /metrics and /debug/pprof/, if any
-	tlsCert        string        // a wss:// listener's certificate file
+	web            string        // mmo: the address of the browser client, if any
+	webOrigins     []string      // the Origins the WebSocket listeners take
+	tlsCert        string        // the wss:// listeners' certificate file
 	tlsKey         string        // and its key
 	tls            *tls.Config   // loaded from them
 }
 
-// server is a running server: its service and, for the game, the world its
-// sessions share.
-type server struct {
-	*servercore.Service
-	game *mmo.Game // nil but for the mmo app
+// listens are the --listen addresses, in their order.
+func (o serveOptions) listens() []string { return append([]string{o.listen}, o.alsoListen...) }
+
+// listenFlag collects the repeated --listen flag.
+type listenFlag []string
+
+func (l *listenFlag) String() string { return strings.Join(*l, " ") }
+
+func (l *listenFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
-// Stop stops the service, then the game, whose rooms get every leave first.
+// server is a running server: its services, one per listener, and, for
+// the game, the world their sessions share.
+type server struct {
+	*servercore.Service                       // the first listener's
+	more                []*servercore.Service // the others'
+	listens             []string              // the listen addresses, the first's first
+	game                *mmo.Game             // nil but for the mmo app
+}
+
+// services are the server's services, the first listener's first.
+func (s *server) services() []*servercore.Service {
+	return append([]*servercore.Service{s.Service}, s.more...)
+}
+
+// Stop stops the services, then the game, whose rooms get every leave first.
 func (s *server) Stop(ctx context.Context) error {
-	err := s.Service.Stop(ctx)
-	if s.game != nil {
-		if gerr := s.game.Close(ctx); err == nil {
-			err = gerr
+	var errs []error
+	for _, svc := range s.services() {
+		if svc != nil {
+			errs = append(errs, svc.Stop(ctx))
 		}
 	}
-	return err
+	if s.game != nil {
+		errs = append(errs, s.game.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are the services' counters, summed.
+func (s *server) Stats() servercore.Stats {
+	var st servercore.Stats
+	for _, svc := range s.services() {
+		st = addStats(st, svc.Stats())
+	}
+	return st
+}
+
+// listenLine is the line serve prints for its i-th listener.
+func (s *server) listenLine(i int) string {
+	svc := s.services()[i]
+	addr := svc.Addr().String()
+	if isWebSocket(s.listens[i]) {
+		if u, err := wsURL(s.listens[i], svc.Addr()); err == nil {
+			addr = u
+		}
+	}
+	return fmt.Sprintf("listening on %s (backend %s)", addr, svc.Backend())
 }
 
 // config is the library configuration of a server of newSession's sessions.
@@ -100,6 +158,7 @@ func (o serveOptions) config(newSession func() servercore.PacketHandler, logger 
 		PacketTimeout:    o.packetTimeout,
 		SendQueueMaxAge:  o.sendQueueAge,
 		TLS:              o.tls,
+		WebSocketOrigins: o.webOrigins,
 		Logger:           logger,
 	}
 }
@@ -119,21 +178,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitFailed
 		}
 		metrics = m
+		defer metrics.stop()
+	}
+	var webc *webClient
+	if opts.web != "" {
+		w, err := listenWeb(opts.web)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
+			return exitFailed
+		}
+		defer w.stop()
+		webc, opts.webOrigins = w, w.origins()
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc, err := startServer(ctx, opts, logger)
 	if err != nil {
-		if metrics != nil {
-			metrics.stop()
-		}
 		fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "listening on %s (backend %s)\n", svc.Addr(), svc.Backend())
+	for i := range svc.services() {
+		fmt.Fprintln(stdout, svc.listenLine(i))
+	}
 	if metrics != nil {
 		metrics.serve(opts.app, svc, opts.rooms, stderr)
-		defer metrics.stop()
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", metrics.Addr())
+	}
+	if webc != nil {
+		if err := serveWeb(webc, svc, opts.rooms, stderr); err != nil {
+			fmt.Fprintf(stderr, "%s serve: %v\n", programName, err)
+			stopCtx, cancel := context.WithTimeout(context.Background(), opts.stopTimeout)
+			defer cancel()
+			_ = svc.Stop(stopCtx)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "web client on %s\n", webc.URL())
 	}
 
 	interval := opts.statsInterval
@@ -161,7 +239,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	var o serveOptions
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.StringVar(&o.listen, "listen", "", "`ADDR` to listen on: host:port for TCP (port 0 picks a free one), or ws://host:port/path for WebSocket sessions (wss:// with --tls-cert and --tls-key); required")
+	var listens listenFlag
+	fs.Var(&listens, "listen", "`ADDR` to listen on: host:port for TCP (port 0 picks a free one), or ws://host:port/path for WebSocket sessions (wss:// with --tls-cert and --tls-key); repeat it for more listeners; required")
 	fs.StringVar(&o.app, "app", "", "application: "+appNames+"; required")
 	fs.IntVar(&o.rooms, "rooms", mmo.DefaultRooms, "mmo: number of rooms")
 	fs.IntVar(&o.roomCapacity, "room-capacity", mmo.DefaultRoomCapacity, "mmo: players a room holds at most")
@@ -176,16 +255,20 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 	fs.DurationVar(&o.sendQueueAge, "send-queue-max-age", 0, "disconnect a session whose oldest unsent byte waited longer than this `DURATION` (0: never)")
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "on SIGINT or SIGTERM, let sessions write what they queued for up to this `DURATION`, then cut them")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on /metrics and profiles on /debug/pprof/ at `ADDR`, host:port, a listener apart from the game's (empty: none)")
+	fs.StringVar(&o.web, "web", "", "mmo: serve the browser client on http://`ADDR`/, host:port, joining through the first ws:// --listen (empty: none)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "wss://: the certificate `FILE` (PEM), with --tls-key; TLS runs on the std engine")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "wss://: the private key `FILE` (PEM) of --tls-cert")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "log a summary line every `DURATION` (0: every 10s when stdout is not a terminal, else never; negative: never)")
 	if code := parseFlags(fs, args, serveUsage, stdout, stderr); code != keepGoing {
 		return o, code
 	}
-	_, known := lookupApp(o.app)
+	if len(listens) > 0 {
+		o.listen, o.alsoListen = listens[0], listens[1:]
+	}
+	a, known := lookupApp(o.app)
 	switch {
-	case o.listen == "":
-		return o, usageError(stderr, "serve", "--listen is required")
+	case o.listen == "" || slices.Contains(o.alsoListen, ""):
+		return o, usageError(stderr, "serve", "--listen is required, and never empty")
 	case !known:
 		return o, usageError(stderr, "serve", "--app must be %s, not %q", appNames, o.app)
 	case o.rooms < 1 || o.rooms > 1<<16:
@@ -208,11 +291,15 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 		return o, usageError(stderr, "serve", "--send-queue-max-age must not be negative")
 	case o.stopTimeout <= 0:
 		return o, usageError(stderr, "serve", "--stop-timeout must be positive")
+	case o.web != "" && !a.game:
+		return o, usageError(stderr, "serve", "--web serves the mmo game's client: it needs --app mmo")
+	case o.web != "" && !slices.ContainsFunc(o.listens(), isWebSocket):
+		return o, usageError(stderr, "serve", "--web needs a WebSocket listener for the page to join: add --listen ws://HOST:PORT/PATH")
 	case (o.tlsCert == "") != (o.tlsKey == ""):
 		return o, usageError(stderr, "serve", "--tls-cert and --tls-key go together")
-	case o.tlsCert != "" && !strings.HasPrefix(o.listen, "wss://"):
+	case o.tlsCert != "" && !slices.ContainsFunc(o.listens(), isSecureWebSocket):
 		return o, usageError(stderr, "serve", "--tls-cert needs a wss:// --listen address (TLS is for WebSocket sessions)")
-	case strings.HasPrefix(o.listen, "wss://") && o.tlsCert == "":
+	case slices.ContainsFunc(o.listens(), isSecureWebSocket) && o.tlsCert == "":
 		return o, usageError(stderr, "serve", "a wss:// --listen address needs --tls-cert and --tls-key")
 	}
 	if o.tlsCert != "" {
@@ -220,7 +307,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, int) {
 		if err != nil {
 			return o, usageError(stderr, "serve", "--tls-cert/--tls-key: %v", err)
 		}
-		o.tls = &tls.Config{Certificates: []tls.Certificate{cert}}
+		o.tls = &tls.Config{Certificates: []tls.Certificate{cert}} // used by the wss:// listeners only
 	}
 	return o, keepGoing
 }
@@ -244,21 +331,49 @@ func startServer(ctx context.Context, o serveOptions, logger *slog.Logger) (*ser
 		}
 		srv.game, newSession = g, g.NewSession
 	}
-	svc, err := servercore.NewServerService(o.listen, o.config(newSession, logger))
-	if err != nil {
-		if srv.game != nil {
-			_ = srv.game.Close(context.Background()) // nothing was posted to it
+	srv.listens = o.listens()
+	svcs := make([]*servercore.Service, 0, len(srv.listens))
+	for _, addr := range srv.listens {
+		svc, err := servercore.NewServerService(addr, o.config(newSession, logger))
+		if err != nil {
+			for _, s := range svcs {
+				_ = s.Stop(context.Background()) // never started: releases its engine
+			}
+			if srv.game != nil {
+				_ = srv.game.Close(context.Background()) // nothing was posted to it
+			}
+			return nil, fmt.Errorf("new server on %s: %w", addr, err)
 		}
-		return nil, fmt.Errorf("new server: %w", err)
+		svcs = append(svcs, svc)
 	}
-	srv.Service = svc
-	if err := svc.Start(ctx); err != nil {
-		stopCtx, cancel := context.WithTimeout(context.Background(), o.stopTimeout)
-		defer cancel()
-		_ = srv.Stop(stopCtx) // releases the engine; the start error is the news
-		return nil, fmt.Errorf("start server: %w", err)
+	srv.Service, srv.more = svcs[0], svcs[1:]
+	for i, svc := range svcs {
+		if err := svc.Start(ctx); err != nil {
+			stopCtx, cancel := context.WithTimeout(context.Background(), o.stopTimeout)
+			defer cancel()
+			_ = srv.Stop(stopCtx) // releases the engines; the start error is the news
+			if len(svcs) > 1 {
+				return nil, fmt.Errorf("start server on %s: %w", srv.listens[i], err)
+			}
+			return nil, fmt.Errorf("start server: %w", err)
+		}
 	}
 	return srv, nil
+}
+
+// serveWeb serves the browser client of srv's game, which joins it through
+// srv's first WebSocket listener.
+func serveWeb(w *webClient, srv *server, rooms int, errLog io.Writer) error {
+	for i, svc := range srv.services() {
+		if isWebSocket(srv.listens[i]) {
+			u, err := wsURL(srv.listens[i], svc.Addr())
+			if err != nil {
+				return err
+			}
+			return w.serve(u, rooms, errLog)
+		}
+	}
+	return errors.New("web: no WebSocket listener") // checked with the flags
 }
 
 // logStats writes a summary line of svc's counters, and its game's, to w
