@@ -47,38 +47,51 @@
 //
 // Jobs run on the pool's workers. Options.Inline makes an idle queue run on
 // the posting goroutine instead, for up to a slice, as the first poster
-// does in the C++ original. Measured with BenchmarkServer (a server on
-// loopback, 32 clients each waiting for the reply to its packet, 8 rooms,
-// the io_uring engine, 2 cores shared with the clients; µs per round trip,
-// median of 3):
+// does in the C++ original. Measured with go test -run '^$' -bench Server
+// -benchtime 20000x -count 3 ./job/ (a server on loopback, 32 clients each
+// waiting for the reply to its packet, 8 rooms, the io_uring engine, 2
+// cores shared with the clients and with other work, load 15; median CPU
+// per round trip in µs, clients included, the steadier figure on a shared
+// machine):
 //
-//	job's work   on the loop   pool, IOThreads 1   pool, IOThreads 2   inline, IOThreads 1
-//	none             13.4            12.9                22.4               12.6
-//	20 µs            27.4            37.0                43.3               27.0
+//	job's work   on the loop      pool            inline
+//	             io=1   io=2   io=1   io=2   io=1   io=2
+//	none         13.6   12.5   18.5   20.6   13.3   15.0
+//	20 µs        34.8   36.2   37.4   51.1   36.3   39.0
 //
-// Fewer I/O threads than cores leave a core to the workers: on the pool,
-// IOThreads 1 ran 1.7 times faster than 2 with short jobs. Inline is as
-// fast as working on the loop, and a quarter faster than the pool with
-// 20 µs jobs, but it runs game code on the engine's loop, where one slow
-// room stalls every session of that loop, and Post then blocks; with
-// posters that are not loops (BenchmarkFanIn/job-inline) it is slower
-// than the pool. So the pool stays the default; Inline is for servers whose
-// jobs are short and posted from the engine's callbacks.
+// Inline costs what working on the loop costs; the pool with IOThreads 1
+// costs 3 % more with 20 µs jobs and 38 % more with empty ones (a worker's
+// wakeup per job; spinning workers before they wait was tried and measured
+// no better), and IOThreads 2 leaves the pool no core. Inline measures
+// best, but it breaks Post's contract (Post runs game code on the engine's
+// loop, where one slow room stalls every session of that loop, and
+// blocks), and with posters that are not loops (BenchmarkFanIn/job-inline)
+// it is no faster than the pool. So the pool stays the default, with
+// IOThreads below the core count; Inline is for servers whose jobs are
+// short and posted from the engine's callbacks.
 //
 // # Performance
 //
 // go test -run '^$' -bench 'FanIn|Rooms|Timers' -benchmem -count 3
 // ./job/ compares the queues with their peers: a goroutine per queue
 // reading a buffered channel, and a room behind a mutex run on the
-// poster's goroutine (medians of 3 on 2 shared, noisy cores):
+// poster's goroutine. Medians of 3 on 2 cores shared with other work; the
+// wall time per op swings 2× from run to run there, so cpu-ns/op (the
+// process's CPU per op) is reported beside it:
 //
-//	FanIn, 1000 queues, 8 posters     job 120 ns/op, 0 allocs   chan 92   mutex 17
-//	Rooms, 10 000 ticking queues      job 210 B/queue, 58 ns/op  chan 2893 B/queue, 143 ns/op
-//	Timers, 1 000 000 set and stopped job 203 ns, 64 B/timer     runtime 346 ns, 112 B/timer
+//	FanIn, 1000 queues, 8 posters     job 76 ns, 77 cpu-ns, 0 allocs     chan 104 ns, 83 cpu-ns
+//	Rooms, 10 000 ticking queues      job 187 B/queue                    chan 2965 B/queue
+//	Timers, 1 000 000 set and stopped job 221 ns, 312 cpu-ns, 57 B/timer  runtime 412 ns, 701 cpu-ns, 112 B/timer
 //
-// A post and a run each move the job's cache lines between cores, as a
-// channel's send and receive do, so fanning in from many goroutines costs
-// about what a channel costs; what the queue saves is a goroutine and its
-// stack per room (a fourteenth of the memory), and per timer two fifths of
-// the runtime's time and memory.
+// FanIn is short of half the channel's time: 0.73× its wall time and 0.92×
+// its CPU (1.3× before queues stopped sharing cache lines). A post and a
+// run each move the queue's cache lines between cores, as a channel's send
+// and receive do, and a poster that is preempted, by Go or by the system,
+// while it holds a queue's lock makes the others wait (the mutex profile
+// shows posters blocked on the queue lock most of the run), where the
+// runtime's channel lock cannot be preempted. Next: a lock-free mailbox
+// (one CAS on a word holding the count and the idle and closed bits, and
+// blocks written by position). Timers: 0.54× the runtime's time (target
+// 0.5×, short by 8 %; half of it is the collector marking a million live
+// timers) and 0.45× its CPU, with half its memory per pending timer.
 package job
