@@ -121,21 +121,23 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	// A scenario of an app only some peers serve runs on those alone, and
-	// says which; one that none of the selected peers serves is dropped.
+	// A scenario of an app or transport only some peers serve runs on those
+	// alone, and says which; one that none of the selected peers serves is
+	// dropped.
 	var served []scenario
 	for _, sc := range scenarios {
-		if sc.Bin != "" {
-			sc.Peers = nil
-			for _, p := range peers {
-				if sc.runsOn(p) {
-					sc.Peers = append(sc.Peers, p.Name)
-				}
+		sc.Peers = nil
+		for _, p := range peers {
+			if sc.runsOn(p) {
+				sc.Peers = append(sc.Peers, p.Name)
 			}
-			if len(sc.Peers) == 0 {
-				progress("skipping %s: none of the selected peers serves its app %q", sc.ID, sc.App)
-				continue
-			}
+		}
+		if len(sc.Peers) == 0 {
+			progress("skipping %s: none of the selected peers serves its app %q over %s", sc.ID, sc.App, sc.transport())
+			continue
+		}
+		if sc.Bin == "" && len(sc.Peers) == len(peers) {
+			sc.Peers = nil // all of them
 		}
 		served = append(served, sc)
 	}
@@ -198,6 +200,12 @@ func run(o options) error {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s runs the servercore library with %s.", p.Name, strings.Join(p.Args, " ")))
 		}
 	}
+	transports := usedTransports(scenarios)
+	if slices.Contains(transports, ws) {
+		rep.Notes = append(rep.Notes, "WebSocket scenarios (ws-*): each server listens on ws://127.0.0.1:PORT/bench; "+
+			"the load generator's clients are github.com/gorilla/websocket clients sending masked binary messages of whole packets, "+
+			"and the correctness checks also send a packet cut into 3-byte frames of one message and messages of many packets.")
+	}
 	for _, sc := range scenarios {
 		rep.Scenarios = append(rep.Scenarios, sc.Scenario)
 	}
@@ -210,23 +218,44 @@ func run(o options) error {
 		return os.WriteFile(filepath.Join(o.out, "results.json"), b, 0o644)
 	}
 
-	// Correctness of every app a peer serves, before anything is timed.
+	// Correctness of every app a peer serves, over each transport the
+	// selected scenarios use, before anything is timed. A peer that fails
+	// over one transport is still timed over the other.
 	var timed []peerDef
+	failedOver := map[string]map[string]bool{} // peer -> transport -> failed its check
 	for _, p := range peers {
-		apps := peerApps(p)
-		if err := preflight(ctx, binDir, p, apps, logf); err != nil {
-			progress("%s FAILED the correctness check: %v", p.Name, err)
-			rep.Preflight[p.Name] = err.Error()
-			continue
+		var why []string
+		passed := 0
+		for _, t := range transports {
+			if !p.speaks(t) {
+				continue
+			}
+			apps := peerApps(p, t)
+			if err := preflight(ctx, binDir, p, t, apps, logf); err != nil {
+				progress("%s FAILED the correctness check over %s: %v", p.Name, t, err)
+				why = append(why, fmt.Sprintf("over %s: %v", t, err))
+				if failedOver[p.Name] == nil {
+					failedOver[p.Name] = map[string]bool{}
+				}
+				failedOver[p.Name][t] = true
+				continue
+			}
+			progress("%s passed the correctness check over %s (%s)", p.Name, t, strings.Join(apps, ", "))
+			passed++
 		}
-		progress("%s passed the correctness check (%s)", p.Name, strings.Join(apps, ", "))
-		timed = append(timed, p)
+		if len(why) > 0 {
+			rep.Preflight[p.Name] = strings.Join(why, "; ")
+		}
+		if passed > 0 {
+			timed = append(timed, p)
+		}
 	}
+	runs := func(sc scenario, p peerDef) bool { return sc.runsOn(p) && !failedOver[p.Name][sc.transport()] }
 
 	total := 0
 	for _, sc := range scenarios {
 		for _, p := range timed {
-			if sc.runsOn(p) {
+			if runs(sc, p) {
 				total += o.rounds
 			}
 		}
@@ -237,7 +266,7 @@ func run(o options) error {
 		for round := 1; round <= o.rounds; round++ {
 			for _, sc := range group {
 				for _, p := range timed {
-					if !sc.runsOn(p) {
+					if !runs(sc, p) {
 						continue
 					}
 					if ctx.Err() != nil {
@@ -385,7 +414,7 @@ func servercorePeer(name string) (peerDef, error) {
 			return peerDef{}, fmt.Errorf("peer %q: unknown option %q (want threads<N> or tick<DURATION>)", name, p)
 		}
 	}
-	return peerDef{name, "servercore", args}, nil
+	return peerDef{name, "servercore", args, tcpAndWS}, nil
 }
 
 // benchModuleDir finds the bench module: the working directory or one of
@@ -433,22 +462,33 @@ func check(ctx context.Context, app, addr string) error {
 	return load.CheckEchoServer(ctx, addr)
 }
 
-// peerApps are the apps p serves: echo and broadcast, and those of the
-// plan's scenarios that only p's binary runs.
-func peerApps(p peerDef) []string {
+// peerApps are the apps p serves over transport t: echo and broadcast, and
+// those of the plan's scenarios over t that only p's binary runs.
+func peerApps(p peerDef, t string) []string {
 	apps := []string{"echo", "broadcast"}
 	for _, sc := range plan(false, 0, 0) {
-		if sc.runsOn(p) && !slices.Contains(apps, sc.App) {
+		if sc.runsOn(p) && sc.transport() == t && !slices.Contains(apps, sc.App) {
 			apps = append(apps, sc.App)
 		}
 	}
 	return apps
 }
 
-// preflight checks the apps of a peer.
-func preflight(ctx context.Context, binDir string, p peerDef, apps []string, log *os.File) error {
+// usedTransports are the transports scs run over, tcp first.
+func usedTransports(scs []scenario) []string {
+	var out []string
+	for _, t := range []string{tcp, ws} {
+		if slices.ContainsFunc(scs, func(sc scenario) bool { return sc.transport() == t }) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// preflight checks the apps of a peer over transport t.
+func preflight(ctx context.Context, binDir string, p peerDef, t string, apps []string, log *os.File) error {
 	for _, app := range apps {
-		s, err := startServer(binDir, p, app, log)
+		s, err := startServer(binDir, p, app, t, log)
 		if err != nil {
 			return err
 		}
@@ -468,7 +508,7 @@ func preflight(ctx context.Context, binDir string, p peerDef, apps []string, log
 // worth reporting that did not spoil the measurement.
 func runOne(ctx context.Context, binDir string, sc scenario, p peerDef, round int, log *os.File) (report.Run, string) {
 	r := report.Run{Scenario: sc.ID, Peer: p.Name, Round: round}
-	s, err := startServer(binDir, p, sc.App, log)
+	s, err := startServer(binDir, p, sc.App, sc.transport(), log)
 	if err != nil {
 		r.Failed = "start: " + err.Error()
 		return r, ""

@@ -18,18 +18,20 @@ import (
 // framing the way real traffic does not always: packets of many sizes (from
 // a bare header to the largest), several packets in one write, one packet
 // cut into many writes, and a malformed header, which must close that
-// connection and no other.
+// connection and no other. Against a ws:// target they run over WebSocket
+// clients, whose binary messages carry whole packets; the packet cut into
+// pieces is then one message cut into many frames.
 
 const checkTimeout = 5 * time.Second
 
 // packetReader reads whole packets from a connection on its own goroutine.
 type packetReader struct {
-	c    *net.TCPConn
+	c    Conn
 	pkts chan []byte
 	err  chan error
 }
 
-func newPacketReader(c *net.TCPConn) *packetReader {
+func newPacketReader(c Conn) *packetReader {
 	r := &packetReader{c: c, pkts: make(chan []byte, 1024), err: make(chan error, 1)}
 	go func() {
 		var hdr [checkpacket.HeaderSize]byte
@@ -84,7 +86,7 @@ func rawPacket(size int, id uint16) []byte {
 
 // expectClosed checks that the server closes c after it sent a malformed
 // header, without sending anything first.
-func expectClosed(c *net.TCPConn, what string) error {
+func expectClosed(c Conn, what string) error {
 	if err := c.SetReadDeadline(time.Now().Add(checkTimeout)); err != nil {
 		return err
 	}
@@ -140,18 +142,8 @@ func CheckEchoServer(ctx context.Context, target string) error {
 
 	// One packet cut into many small writes, the header split too.
 	p := rawPacket(300, 42)
-	for _, cut := range [][2]int{{0, 1}, {1, 3}, {3, 4}, {4, 10}, {10, 150}, {150, 299}, {299, 300}} {
-		if _, err := a.Write(p[cut[0]:cut[1]]); err != nil {
-			return err
-		}
-		time.Sleep(3 * time.Millisecond)
-	}
-	got, err := ra.next(checkTimeout)
-	if err != nil {
+	if err := checkCutPacket(ctx, target, a, ra, p); err != nil {
 		return fmt.Errorf("echo of a packet written in pieces: %w", err)
-	}
-	if !bytes.Equal(got, p) {
-		return errors.New("echo of a packet written in pieces: wrong bytes back")
 	}
 
 	// A malformed header closes its connection only.
@@ -181,10 +173,44 @@ func CheckEchoServer(ctx context.Context, target string) error {
 	return nil
 }
 
+// checkCutPacket writes the packet p in pieces and checks its echo. Over
+// TCP the pieces are writes on a, the header split too; over WebSocket,
+// where a message holds whole packets, they are the frames of one message
+// (a binary frame and continuation frames of 3 bytes each) on a connection
+// of their own.
+func checkCutPacket(ctx context.Context, target string, a Conn, ra *packetReader, p []byte) error {
+	if IsWebSocket(target) {
+		c, err := dialWS(ctx, target, 2, 3)
+		if err != nil {
+			return err
+		}
+		defer abort(c)
+		a, ra = c, newPacketReader(c)
+		if _, err := a.Write(p); err != nil {
+			return err
+		}
+	} else {
+		for _, cut := range [][2]int{{0, 1}, {1, 3}, {3, 4}, {4, 10}, {10, 150}, {150, 299}, {299, 300}} {
+			if _, err := a.Write(p[cut[0]:cut[1]]); err != nil {
+				return err
+			}
+			time.Sleep(3 * time.Millisecond)
+		}
+	}
+	got, err := ra.next(checkTimeout)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, p) {
+		return errors.New("wrong bytes back")
+	}
+	return nil
+}
+
 // CheckBroadcastServer checks a server running the broadcast app.
 func CheckBroadcastServer(ctx context.Context, target string) error {
 	const members = 3
-	conns := make([]*net.TCPConn, members)
+	conns := make([]Conn, members)
 	readers := make([]*packetReader, members)
 	for i := range conns {
 		c, err := Dial(ctx, target, i)
