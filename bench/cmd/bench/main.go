@@ -1,7 +1,9 @@
 // Command bench runs servercore side by side with the Go networking
 // libraries people use today (a goroutine-per-connection server on package
-// net, gnet v2, nbio) and writes a report: a Markdown table and an SVG chart
-// per scenario.
+// net, gnet v2, nbio; over WebSocket gorilla/websocket, nbio's websocket
+// and gws) and writes a report: a Markdown table and an SVG chart per
+// scenario. The ws- scenarios run the same loads over WebSocket against the
+// peers that speak it (--only '^ws-' selects them).
 //
 // Run it from the bench module:
 //
@@ -649,7 +651,7 @@ const benchmarksIntro = `# servercore benchmarks
 servercore measured side by side with the Go networking libraries people use
 today, on this project's machine, with one command:
 
-    cd bench && go run ./cmd/bench            # full run: 17 scenarios × 5 servers × 3 rounds, about 23 minutes
+    cd bench && go run ./cmd/bench            # full run: 17 scenarios × 5 servers and 4 WebSocket ones × 5, 3 rounds, about 30 minutes
     cd bench && go run ./cmd/bench --quick    # 8 scenarios, 1 round, about 100 s, for development
     go -C bench run ./cmd/bench --quick       # the same from the repository root
 
@@ -679,6 +681,17 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
   - nbio v1.6.8 (defaults): OnData with a per-connection buffer for the partial
     packet, echo replies written with one Conn.Write per OnData; broadcast
     Conn.Writes to every connection (safe from any goroutine).
+  - Over WebSocket (the ws- scenarios; each binary message holds one or more
+    whole packets, and a server closes a connection whose message does not):
+    servercore's WebSocket sessions (` + "`ws://`" + ` listen address, the same
+    handlers) on both engines; ws-gorilla, gorilla/websocket v1.5.3 on net/http,
+    a goroutine per connection, echo writing each message's packets back as
+    one message, broadcast the chat example's hub (a channel and a writer
+    goroutine per client, the packets queued at that moment joined into one
+    message); ws-nbio, nbio v1.6.8's nbhttp engine and websocket Upgrader,
+    OnMessage, broadcast WriteMessage to every connection; ws-gws, gws v1.8.9
+    on net/http with ReadLoop per connection, broadcast through
+    gws.Broadcaster (the frame encoded once). None compresses.
 - **Load generator**: bench/cmd/loadgen, a process of its own per run, so the
   server's /proc/PID/stat counts the server alone. Connections come from 16
   source addresses 127.0.0.2–17, so 10 000 of them do not exhaust ephemeral
