@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"time"
@@ -72,6 +73,31 @@ func (r *packetReader) next(timeout time.Duration) ([]byte, error) {
 	}
 }
 
+// wsMaxMessage is the largest message the checks send over WebSocket: a
+// server may refuse a longer one, as servercore's sessions refuse one
+// above MaxPacketSize (close 1009), since a message carries whole packets.
+const wsMaxMessage = 65535
+
+// writeMany writes the whole packets pkts: over TCP in one write, over
+// WebSocket in as few messages as hold them, none above wsMaxMessage bytes.
+func writeMany(c Conn, pkts [][]byte) error {
+	limit := math.MaxInt
+	if _, ok := c.(*wsConn); ok {
+		limit = wsMaxMessage
+	}
+	var buf []byte
+	for i, p := range pkts {
+		buf = append(buf, p...)
+		if i == len(pkts)-1 || len(buf)+len(pkts[i+1]) > limit {
+			if _, err := c.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	return nil
+}
+
 // rawPacket builds a packet of any size >= checkpacket.HeaderSize with a
 // pseudo-random payload that depends on size and id.
 func rawPacket(size int, id uint16) []byte {
@@ -118,15 +144,12 @@ func CheckEchoServer(ctx context.Context, target string) error {
 
 	// Many sizes, all in one write, written while the replies are read.
 	sizes := []int{4, 5, 16, 64, 1024, 4093, 4096, 9000, 32768, 65535, 7}
-	var all []byte
 	var want [][]byte
 	for i, s := range sizes {
-		p := rawPacket(s, uint16(100+i))
-		want = append(want, p)
-		all = append(all, p...)
+		want = append(want, rawPacket(s, uint16(100+i)))
 	}
 	werr := make(chan error, 1)
-	go func() { _, err := a.Write(all); werr <- err }()
+	go func() { werr <- writeMany(a, want) }()
 	for i, w := range want {
 		got, err := ra.next(checkTimeout)
 		if err != nil {
@@ -263,13 +286,13 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 	// in order per sender.
 	sizes := []int{checkpacket.MinSize, 100, 1500, 9000, 65535}
 	for s, c := range conns {
-		var all []byte
+		var pkts [][]byte
 		for seq, size := range sizes {
 			p := make([]byte, size)
 			putBroadcast(p, uint32(s), uint32(seq), 0)
-			all = append(all, p...)
+			pkts = append(pkts, p)
 		}
-		if _, err := c.Write(all); err != nil {
+		if err := writeMany(c, pkts); err != nil {
 			return err
 		}
 	}

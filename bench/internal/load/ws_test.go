@@ -16,7 +16,8 @@ import (
 )
 
 // wsServer serves handle on a gorilla/websocket server on loopback and
-// returns its ws:// URL.
+// returns its ws:// URL. Like servercore's sessions, it refuses a message
+// above MaxPacketSize (close 1009): the checks must send no longer one.
 func wsServer(t *testing.T, handle func(c *websocket.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -30,6 +31,7 @@ func wsServer(t *testing.T, handle func(c *websocket.Conn)) string {
 			return
 		}
 		defer c.Close()
+		c.SetReadLimit(wsMaxMessage)
 		handle(c)
 	})}
 	go func() { _ = hs.Serve(ln) }()
