@@ -24,11 +24,31 @@ type framing interface {
 	// appendWrite appends to iov the pieces of one gathered write of bufs,
 	// the SendBuffers in o.inflight, and returns it.
 	appendWrite(iov [][]byte, o *sendState) [][]byte
+	// open starts the framing of a session just admitted, with the channel
+	// a client's Connect waits on (nil on a server). It returns true if the
+	// session is connected now; otherwise the framing connects it later
+	// (Session.connected), after a handshake of its own.
+	open(s *Session, waiter chan<- error) bool
 }
 
-// newFraming returns the framing of a service configured with cfg.
-func newFraming(cfg *Config) framing {
-	if cfg.NewPacketSession != nil {
+// A framing may also implement these.
+type (
+	// closingFraming is told, before a connected session starts to drain
+	// (DisconnectAfterSends, Stop), why it ends, and may queue a goodbye
+	// of its own first. It is called from any goroutine.
+	closingFraming interface{ closing(s *Session, cause error) }
+	// idleFraming is told, from the service's clock, about a session that
+	// received nothing for half its idle timeout, and may probe its peer.
+	idleFraming interface{ idle(s *Session) }
+)
+
+// newFraming returns the framing of a service configured with cfg, whose
+// address is the WebSocket address ws if it is not nil.
+func newFraming(cfg *Config, ws *wsAddress, client bool) framing {
+	switch {
+	case ws != nil:
+		return newWebSocket(cfg, *ws, client)
+	case cfg.NewPacketSession != nil:
 		return packetFraming{maxSize: cfg.MaxPacketSize}
 	}
 	return rawStream{}
@@ -36,7 +56,7 @@ func newFraming(cfg *Config) framing {
 
 // rawStream hands a raw Handler the bytes as they arrive and writes
 // SendBuffers as they are.
-type rawStream struct{ unframedWrites }
+type rawStream struct{ plainStream }
 
 func (rawStream) deliver(s *Session, data []byte) (n, msgs, need int, err error) {
 	if !s.Connected() {
@@ -53,7 +73,7 @@ func (rawStream) deliver(s *Session, data []byte) (n, msgs, need int, err error)
 // PacketHandler. A SendBuffer already holds whole packets, so it is written
 // as it is.
 type packetFraming struct {
-	unframedWrites
+	plainStream
 	maxSize int // Config.MaxPacketSize
 }
 
@@ -74,11 +94,13 @@ func (f packetFraming) deliver(s *Session, data []byte) (n, msgs, need int, err 
 	return n, msgs, 0, nil
 }
 
-// unframedWrites writes each SendBuffer's bytes as they are, nothing around
-// them.
-type unframedWrites struct{}
+// plainStream is a stream with no handshake that writes each SendBuffer's
+// bytes as they are, nothing around them.
+type plainStream struct{}
 
-func (unframedWrites) appendWrite(iov [][]byte, o *sendState) [][]byte {
+func (plainStream) open(*Session, chan<- error) bool { return true }
+
+func (plainStream) appendWrite(iov [][]byte, o *sendState) [][]byte {
 	for _, b := range o.inflight {
 		iov = append(iov, b.data)
 	}

@@ -65,8 +65,9 @@ func TestPacketFramingDeliver(t *testing.T) {
 // header in memory of the session's own; a received message is delivered
 // as one packet with id 0. Its per-session state is a map, for the test.
 type headedFraming struct {
-	mu    sync.Mutex
-	heads map[*Session]*[2]byte
+	plainStream // no handshake; appendWrite below replaces its writes
+	mu          sync.Mutex
+	heads       map[*Session]*[2]byte
 }
 
 func (f *headedFraming) deliver(s *Session, data []byte) (n, msgs, need int, err error) {

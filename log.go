@@ -96,6 +96,6 @@ func (l *rareLog) disconnected(s *Session, cause error) {
 func (l *rareLog) slow(s *Session, callback string, threshold time.Duration) {
 	if held, ok := l.allow(logSlowCallback); ok {
 		l.logger.Warn("servercore: a callback ran longer than Config.SlowCallback; callbacks must not block",
-			"session", s.ID(), "handler", fmt.Sprintf("%T", s.events), "callback", callback, "threshold", threshold, "held_back", held)
+			"session", s.ID(), "handler", fmt.Sprintf("%T", s.handler()), "callback", callback, "threshold", threshold, "held_back", held)
 	}
 }

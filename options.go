@@ -1,6 +1,7 @@
 package servercore
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,6 +92,18 @@ type Config struct {
 	// second (default slog.Default(); slog.New(slog.DiscardHandler)
 	// silences it).
 	Logger *slog.Logger
+	// WebSocketOrigins lists the browser origins a WebSocket server
+	// accepts: each a host, a host:port or "*". Empty, an Origin is
+	// accepted only if its host:port is the request's Host. A request
+	// without Origin (not from a browser) is always accepted.
+	WebSocketOrigins []string
+	// TLS is the TLS configuration of a wss:// service: a server's
+	// certificate (required), a client's roots and server name (default:
+	// the system's roots and the target's host). TLS runs on the std
+	// engine: a wss:// service with Backend "auto" uses it, and with
+	// another engine NewServerService returns ErrBackendUnavailable;
+	// terminate TLS in front of the server to use uring or iocp.
+	TLS *tls.Config
 	// NoRecover lets a panic in a handler's callback or the session
 	// factory crash the process. By default the panic is recovered: its
 	// session is disconnected with a *PanicError (matching

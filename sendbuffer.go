@@ -20,6 +20,7 @@ type SendBuffer struct {
 	off    int64 // offset of data in chunk
 	refs   atomic.Int32
 	sealed bool
+	framed bool // bytes of the framing's own (a handshake), written as they are
 }
 
 const (

@@ -2,6 +2,7 @@ package servercore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,8 +21,9 @@ type Service struct {
 	backend string      // the engine's name, chosen by newService
 	engine  port.Engine // started by Start
 	server  bool
-	addr    string // listen address (server) or target (client)
-	count   int    // sessions a client service connects on Start
+	addr    string      // listen address (server) or target (client)
+	count   int         // sessions a client service connects on Start
+	tls     *tls.Config // a wss:// service's
 
 	framing framing // how every session's stream is cut and written
 	// engineRecvMemory: receives arrive in the engine's memory (Event.Buf
@@ -67,13 +69,15 @@ type Service struct {
 }
 
 // NewServerService returns a service that will accept sessions on addr
-// ("host:port"; port 0 picks a free one) once started.
+// once started: "host:port" (port 0 picks a free one) for packets over
+// TCP, or "ws://host:port/path" for WebSocket sessions ("wss://" with
+// Config.TLS, on the std engine).
 func NewServerService(addr string, cfg Config) (*Service, error) {
 	return newService(true, addr, 0, cfg)
 }
 
 // NewClientService returns a service that connects count sessions to target
-// when started; Connect adds more.
+// ("host:port", or a ws:// or wss:// URL) when started; Connect adds more.
 func NewClientService(target string, count int, cfg Config) (*Service, error) {
 	if count < 0 {
 		return nil, fmt.Errorf("servercore: negative session count %d", count)
@@ -86,9 +90,30 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 	if err != nil {
 		return nil, err
 	}
+	ws, isWS, err := parseWebSocketAddress(addr)
+	if err != nil {
+		return nil, err
+	}
+	var wsAddr *wsAddress
+	var tlsCfg *tls.Config
+	if isWS {
+		if cfg.NewPacketSession == nil {
+			return nil, fmt.Errorf("servercore: a WebSocket service (%s) needs Config.NewPacketSession", addr)
+		}
+		if tlsCfg, err = tlsFor(&cfg, ws, server); err != nil {
+			return nil, err
+		}
+		if tlsCfg != nil && cfg.Backend == "auto" {
+			cfg.Backend = "std" // the engine that runs TLS
+		}
+		wsAddr, addr = &ws, ws.hostPort
+	}
 	backend, why, err := port.Choose(cfg.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBackendUnavailable, err)
+	}
+	if tlsCfg != nil && backend != "std" {
+		return nil, fmt.Errorf("%w: wss:// runs on the std engine only; terminate TLS in front of the %s engine (a proxy) or set Backend \"std\"", ErrBackendUnavailable, backend)
 	}
 	switch {
 	case why != "" && backend == "std":
@@ -104,7 +129,8 @@ func newService(server bool, addr string, count int, cfg Config) (*Service, erro
 		count:    count,
 		sessions: make(map[*Session]struct{}),
 
-		framing:    newFraming(&cfg),
+		tls:        tlsCfg,
+		framing:    newFraming(&cfg, wsAddr, !server),
 		recvLimits: newRecvLimits(cfg.RecvBufferSize, cfg.RecvBufferSize/4, cfg.MaxPacketSize+cfg.RecvBufferSize),
 		drained:    make(chan struct{}),
 	}
@@ -147,7 +173,7 @@ func (svc *Service) Start(ctx context.Context) error {
 		svc.mu.Unlock()
 		return errors.New("servercore: service already started")
 	}
-	engine, err := port.Start(svc.backend, svc.cfg.IOThreads)
+	engine, err := port.Start(svc.backend, svc.cfg.IOThreads, svc.tls)
 	if err != nil {
 		svc.mu.Unlock()
 		return fmt.Errorf("%w: %w", ErrBackendUnavailable, err)
@@ -277,7 +303,8 @@ func (svc *Service) admit(s *Session) bool {
 	if svc.stopping {
 		return false
 	}
-	s.markConnected(svc.tick.Load())
+	_, upgrades := svc.framing.(*webSocket)
+	s.markConnected(svc.tick.Load(), upgrades)
 	svc.sessions[s] = struct{}{}
 	return true
 }

@@ -73,7 +73,10 @@ type Session struct {
 const (
 	sendingFlag = 1 << 8 // a send is registered
 	slowFlag    = 1 << 9 // a slow callback of the session was logged
-	stateFlags  = sendingFlag | slowFlag
+	// upgradingFlag: the session is connected but its framing's handshake
+	// (a WebSocket upgrade) is not done; only framed buffers are sent.
+	upgradingFlag = 1 << 10
+	stateFlags    = sendingFlag | slowFlag | upgradingFlag
 )
 
 // status is the session's sessionState.
@@ -166,11 +169,24 @@ func (s *Session) connectClient() (*port.Event, <-chan error) {
 }
 
 // markConnected makes a session that just connected connected, with the
-// service's clock tick now as its last receive; the service calls it under
-// its own mu, before its idle checker can see the session.
-func (s *Session) markConnected(now uint32) {
-	s.state.Store(uint32(stateConnected))
+// service's clock tick now as its last receive, and upgrading if its
+// framing has a handshake to make; the service calls it under its own mu,
+// before its idle checker can see the session.
+func (s *Session) markConnected(now uint32, upgrading bool) {
+	st := uint32(stateConnected)
+	if upgrading {
+		st |= upgradingFlag
+	}
+	s.state.Store(st)
 	s.lastRecv.Store(now)
+}
+
+// handler is the handler the service's factory made for the session.
+func (s *Session) handler() lifecycle {
+	if c, ok := s.events.(*wsConn); ok {
+		return c.h
+	}
+	return s.events
 }
 
 // conn is the session's connection, set by its Connect completion.
@@ -217,6 +233,9 @@ func (s *Session) Disconnect(cause error) {
 func (s *Session) DisconnectAfterSends(cause error, timeout time.Duration) {
 	if cause == nil {
 		cause = ErrDisconnected
+	}
+	if c, ok := s.svc.framing.(closingFraming); ok && s.Connected() {
+		c.closing(s, cause)
 	}
 	var ev *port.Event
 	s.mu.Lock()
@@ -321,11 +340,19 @@ func (s *Session) processConnect(ev *port.Event) {
 		s.ctl = nil // not needed until Disconnect
 	}
 	s.mu.Unlock()
+	if s.svc.framing.open(s, waiter) {
+		s.connected(waiter)
+	}
+	s.registerRecv()
+}
+
+// connected tells the handler, and a client's waiting Connect, that the
+// session is connected.
+func (s *Session) connected(waiter chan<- error) {
 	s.onConnected()
 	if waiter != nil {
 		waiter <- nil
 	}
-	s.registerRecv()
 }
 
 func (s *Session) onConnected() {

@@ -24,6 +24,9 @@ type sendState struct {
 	gathered [][]byte      // the pieces of that write
 	iov      [][]byte      // what is left of gathered to write
 	left     int           // bytes of the write in flight not yet written
+	// heads and masked hold what a framing writes around the SendBuffers
+	// of the write in flight: frame headers, a client's masked copies.
+	heads, masked []byte
 	// queuedAt and inflightAt stamp (see timeouts.go) when the oldest of
 	// queue and of inflight was queued, for Config.SendQueueMaxAge.
 	queuedAt, inflightAt uint32
@@ -86,8 +89,11 @@ func (s *Session) SendPacket(id uint16, payload []byte) error {
 func (s *Session) sendRetained(b *SendBuffer) error {
 	n := len(b.data)
 	s.mu.Lock()
-	if s.status() != stateConnected {
+	if st := s.state.Load(); sessionState(st&^stateFlags) != stateConnected || (st&upgradingFlag != 0 && !b.framed) {
 		s.mu.Unlock()
+		if st&upgradingFlag != 0 {
+			return errUpgrading
+		}
 		return ErrSessionClosed
 	}
 	if n == 0 {
@@ -119,6 +125,16 @@ func (s *Session) sendRetained(b *SendBuffer) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// sendFramed sends p, bytes of the framing's own, as they are.
+func (s *Session) sendFramed(p []byte) {
+	b := OpenSendBuffer(len(p))
+	copy(b.Buffer(), p)
+	b.Seal(len(p))
+	b.framed = true
+	s.Send(b) // fails only on a session already ending
+	b.Release()
 }
 
 // sendToAll sends b to every session of set but except (nil: none),

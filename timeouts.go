@@ -75,6 +75,8 @@ func (svc *Service) checkTimeouts() {
 		cause error
 	}
 	var expired []cut
+	var quiet []*Session
+	pinger, _ := svc.framing.(idleFraming)
 	for {
 		select {
 		case <-svc.drained:
@@ -88,9 +90,16 @@ func (svc *Service) checkTimeouts() {
 			for s := range svc.sessions {
 				if cause := s.expired(now, &lim); cause != nil {
 					expired = append(expired, cut{s, cause})
+				} else if pinger != nil && lim.idle > 0 && now-s.lastRecv.Load() >= lim.idle/2 {
+					quiet = append(quiet, s)
 				}
 			}
 			svc.mu.RUnlock()
+			for i, s := range quiet {
+				pinger.idle(s)
+				quiet[i] = nil
+			}
+			quiet = quiet[:0]
 			for i, c := range expired {
 				c.s.Disconnect(c.cause)
 				expired[i] = cut{}

@@ -1,6 +1,7 @@
 package port
 
 import (
+	"crypto/tls"
 	"fmt"
 	"runtime"
 )
@@ -38,8 +39,12 @@ func Choose(backend string) (name, why string, err error) {
 }
 
 // Start starts the engine Choose named, completing I/O on threads threads
-// where it has them (GOMAXPROCS if threads <= 0).
-func Start(name string, threads int) (Engine, error) {
+// where it has them (GOMAXPROCS if threads <= 0). With tlsCfg, its
+// listeners and connections run TLS; only std does.
+func Start(name string, threads int, tlsCfg *tls.Config) (Engine, error) {
+	if tlsCfg != nil && name != "std" {
+		return nil, fmt.Errorf("%s: TLS runs on the std engine only", name)
+	}
 	var (
 		e   Engine
 		err error
@@ -50,7 +55,9 @@ func Start(name string, threads int) (Engine, error) {
 	case "iocp":
 		e, err = NewIOCP(threads, 0)
 	case "std":
-		return NewStd(), nil
+		e := NewStd()
+		e.TLS = tlsCfg
+		return e, nil
 	default:
 		return nil, fmt.Errorf("unknown backend %q", name)
 	}

@@ -2,6 +2,7 @@ package port
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -14,7 +15,10 @@ import (
 // goroutine while a send is registered; both post their completions through
 // the connection's dispatch lock, which serialises them.
 type Std struct {
-	wg sync.WaitGroup
+	// TLS, if set, makes its listeners serve and its connections dial
+	// TLS with this configuration.
+	TLS *tls.Config
+	wg  sync.WaitGroup
 }
 
 // NewStd returns the portable engine.
@@ -39,6 +43,9 @@ func (e *Std) Listen(network, addr string, ev *Event) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.TLS != nil {
+		ln = tls.NewListener(ln, e.TLS)
+	}
 	l := &stdListener{e: e, ln: ln, ev: ev, done: make(chan struct{})}
 	e.wg.Add(1)
 	go l.acceptLoop()
@@ -50,7 +57,12 @@ func (e *Std) Connect(ctx context.Context, network, addr string, ev *Event) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		var d net.Dialer
+		var d interface {
+			DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+		} = &net.Dialer{}
+		if e.TLS != nil {
+			d = &tls.Dialer{Config: e.TLS}
+		}
 		nc, err := d.DialContext(ctx, network, addr)
 		ev.N = 0
 		if err != nil {
