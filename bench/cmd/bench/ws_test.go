@@ -53,8 +53,9 @@ func TestWebSocketPlan(t *testing.T) {
 	}
 }
 
-// wsPeers are the peers built for TestWebSocketPeers.
-var wsPeers = []string{"ws-gorilla", "ws-nbio", "ws-gws"}
+// wsPeers are the peers built for TestWebSocketPeers: servercore on its
+// portable engine (the one that runs everywhere) and the three others.
+var wsPeers = []string{"servercore", "ws-gorilla", "ws-nbio", "ws-gws"}
 
 // Every WebSocket peer, built and run as the harness runs it, passes the
 // correctness checks of echo and broadcast and serves a tiny echo and
