@@ -685,8 +685,8 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
     whole packets, and a server closes a connection whose message does not):
     servercore's WebSocket sessions (` + "`ws://`" + ` listen address, the same
     handlers) on both engines; ws-gorilla, gorilla/websocket v1.5.3 on net/http,
-    a goroutine per connection, echo writing each message's packets back as
-    one message, broadcast the chat example's hub (a channel and a writer
+    a goroutine per connection, echo copying each message's packets into a
+    reply written as one message (as every echo peer does), broadcast the chat example's hub (a channel and a writer
     goroutine per client, the packets queued at that moment joined into one
     message); ws-nbio, nbio v1.6.8's nbhttp engine and websocket Upgrader,
     OnMessage, broadcast WriteMessage to every connection; ws-gws, gws v1.8.9

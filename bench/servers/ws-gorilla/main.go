@@ -3,8 +3,8 @@
 // net/http upgrades each connection (default Upgrader: the HTTP server's
 // 4 KiB buffers, no compression) and a goroutine per connection reads its
 // messages. Each binary message holds one or more whole packets. Echo reads
-// a message into the connection's buffer, checks its packets and writes them
-// back as one message; broadcast is the shape of gorilla's chat example: a
+// a message into the connection's buffer, copies each of its packets into
+// the reply and writes the reply as one message; broadcast is the shape of gorilla's chat example: a
 // mutex-protected set of clients, each with an outgoing channel drained by
 // its own writer goroutine, which joins the packets queued at that moment
 // into one message.
@@ -130,8 +130,11 @@ func closeWith(c *websocket.Conn, code int) {
 
 func (s *server) serveEcho(c *websocket.Conn) {
 	var buf bytes.Buffer
+	var reply []byte
 	for readMessage(c, &buf) {
-		if err := c.WriteMessage(websocket.BinaryMessage, buf.Bytes()); err != nil {
+		reply = reply[:0]
+		peer.Packets(buf.Bytes(), func(pkt []byte) { reply = append(reply, pkt...) })
+		if err := c.WriteMessage(websocket.BinaryMessage, reply); err != nil {
 			return
 		}
 	}

@@ -2,8 +2,8 @@
 // written as its README does: net/http upgrades each connection with a
 // gws.Upgrader (no compression, messages handled in order) and its
 // ReadLoop runs on that connection's goroutine. Each binary message holds
-// one or more whole packets. Echo checks the packets of a message and
-// writes them back as one message; broadcast hands each packet to a
+// one or more whole packets. Echo copies each packet of a message into a
+// pooled reply and writes it as one message; broadcast hands each packet to a
 // gws.Broadcaster, which encodes the frame once and queues it to every
 // connection of a mutex-protected set.
 package main
@@ -69,6 +69,8 @@ func main() {
 	s.wg.Wait()
 }
 
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
 func (s *server) OnOpen(c *gws.Conn) {
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -93,7 +95,11 @@ func (s *server) OnMessage(c *gws.Conn, msg *gws.Message) {
 			_ = c.WriteClose(1002, nil)
 			return
 		}
-		_ = c.WriteMessage(gws.OpcodeBinary, data)
+		reply := scratch.Get().(*[]byte)
+		peer.Packets(data, func(pkt []byte) { *reply = append(*reply, pkt...) })
+		_ = c.WriteMessage(gws.OpcodeBinary, *reply)
+		*reply = (*reply)[:0]
+		scratch.Put(reply)
 		return
 	}
 	if !peer.Packets(data, s.send) {

@@ -3,8 +3,8 @@
 // (non-blocking, its default poller and executor) serves an http.ServeMux
 // whose handler upgrades with a websocket.Upgrader, and OnMessage gets each
 // whole message. Each binary message holds one or more whole packets. Echo
-// checks the packets of a message and writes them back as one message with
-// Conn.WriteMessage; broadcast WriteMessages each packet to every
+// copies each packet of a message into a pooled reply and writes it as one
+// message with Conn.WriteMessage; broadcast WriteMessages each packet to every
 // connection of a mutex-protected set (safe from any goroutine).
 package main
 
@@ -63,6 +63,8 @@ func main() {
 	engine.Stop()
 }
 
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
 func (s *server) onOpen(c *websocket.Conn) {
 	if s.broadcast {
 		s.mu.Lock()
@@ -91,7 +93,11 @@ func (s *server) onMessage(c *websocket.Conn, mt websocket.MessageType, data []b
 			_ = c.Close()
 			return
 		}
-		_ = c.WriteMessage(websocket.BinaryMessage, data)
+		reply := scratch.Get().(*[]byte)
+		peer.Packets(data, func(pkt []byte) { *reply = append(*reply, pkt...) })
+		_ = c.WriteMessage(websocket.BinaryMessage, *reply)
+		*reply = (*reply)[:0]
+		scratch.Put(reply)
 		return
 	}
 	if !peer.Packets(data, s.send) {
