@@ -1,7 +1,9 @@
 // Command bench runs servercore side by side with the Go networking
 // libraries people use today (a goroutine-per-connection server on package
-// net, gnet v2, nbio) and writes a report: a Markdown table and an SVG chart
-// per scenario.
+// net, gnet v2, nbio; over WebSocket gorilla/websocket, nbio's websocket
+// and gws) and writes a report: a Markdown table and an SVG chart per
+// scenario. The ws- scenarios run the same loads over WebSocket against the
+// peers that speak it (--only '^ws-' selects them).
 //
 // Run it from the bench module:
 //
@@ -121,21 +123,23 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	// A scenario of an app only some peers serve runs on those alone, and
-	// says which; one that none of the selected peers serves is dropped.
+	// A scenario of an app or transport only some peers serve runs on those
+	// alone, and says which; one that none of the selected peers serves is
+	// dropped.
 	var served []scenario
 	for _, sc := range scenarios {
-		if sc.Bin != "" {
-			sc.Peers = nil
-			for _, p := range peers {
-				if sc.runsOn(p) {
-					sc.Peers = append(sc.Peers, p.Name)
-				}
+		sc.Peers = nil
+		for _, p := range peers {
+			if sc.runsOn(p) {
+				sc.Peers = append(sc.Peers, p.Name)
 			}
-			if len(sc.Peers) == 0 {
-				progress("skipping %s: none of the selected peers serves its app %q", sc.ID, sc.App)
-				continue
-			}
+		}
+		if len(sc.Peers) == 0 {
+			progress("skipping %s: none of the selected peers serves its app %q over %s", sc.ID, sc.App, sc.transport())
+			continue
+		}
+		if sc.Bin == "" && len(sc.Peers) == len(peers) {
+			sc.Peers = nil // all of them
 		}
 		served = append(served, sc)
 	}
@@ -198,6 +202,12 @@ func run(o options) error {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s runs the servercore library with %s.", p.Name, strings.Join(p.Args, " ")))
 		}
 	}
+	transports := usedTransports(scenarios)
+	if slices.Contains(transports, ws) {
+		rep.Notes = append(rep.Notes, "WebSocket scenarios (ws-*): each server listens on ws://127.0.0.1:PORT/bench; "+
+			"the load generator's clients are github.com/gorilla/websocket clients sending masked binary messages of whole packets, "+
+			"and the correctness checks also send a packet cut into 3-byte frames of one message and messages of many packets.")
+	}
 	for _, sc := range scenarios {
 		rep.Scenarios = append(rep.Scenarios, sc.Scenario)
 	}
@@ -210,23 +220,44 @@ func run(o options) error {
 		return os.WriteFile(filepath.Join(o.out, "results.json"), b, 0o644)
 	}
 
-	// Correctness of every app a peer serves, before anything is timed.
+	// Correctness of every app a peer serves, over each transport the
+	// selected scenarios use, before anything is timed. A peer that fails
+	// over one transport is still timed over the other.
 	var timed []peerDef
+	failedOver := map[string]map[string]bool{} // peer -> transport -> failed its check
 	for _, p := range peers {
-		apps := peerApps(p)
-		if err := preflight(ctx, binDir, p, apps, logf); err != nil {
-			progress("%s FAILED the correctness check: %v", p.Name, err)
-			rep.Preflight[p.Name] = err.Error()
-			continue
+		var why []string
+		passed := 0
+		for _, t := range transports {
+			if !p.speaks(t) {
+				continue
+			}
+			apps := peerApps(p, t)
+			if err := preflight(ctx, binDir, p, t, apps, logf); err != nil {
+				progress("%s FAILED the correctness check over %s: %v", p.Name, t, err)
+				why = append(why, fmt.Sprintf("over %s: %v", t, err))
+				if failedOver[p.Name] == nil {
+					failedOver[p.Name] = map[string]bool{}
+				}
+				failedOver[p.Name][t] = true
+				continue
+			}
+			progress("%s passed the correctness check over %s (%s)", p.Name, t, strings.Join(apps, ", "))
+			passed++
 		}
-		progress("%s passed the correctness check (%s)", p.Name, strings.Join(apps, ", "))
-		timed = append(timed, p)
+		if len(why) > 0 {
+			rep.Preflight[p.Name] = strings.Join(why, "; ")
+		}
+		if passed > 0 {
+			timed = append(timed, p)
+		}
 	}
+	runs := func(sc scenario, p peerDef) bool { return sc.runsOn(p) && !failedOver[p.Name][sc.transport()] }
 
 	total := 0
 	for _, sc := range scenarios {
 		for _, p := range timed {
-			if sc.runsOn(p) {
+			if runs(sc, p) {
 				total += o.rounds
 			}
 		}
@@ -237,7 +268,7 @@ func run(o options) error {
 		for round := 1; round <= o.rounds; round++ {
 			for _, sc := range group {
 				for _, p := range timed {
-					if !sc.runsOn(p) {
+					if !runs(sc, p) {
 						continue
 					}
 					if ctx.Err() != nil {
@@ -385,7 +416,7 @@ func servercorePeer(name string) (peerDef, error) {
 			return peerDef{}, fmt.Errorf("peer %q: unknown option %q (want threads<N> or tick<DURATION>)", name, p)
 		}
 	}
-	return peerDef{name, "servercore", args}, nil
+	return peerDef{name, "servercore", args, tcpAndWS}, nil
 }
 
 // benchModuleDir finds the bench module: the working directory or one of
@@ -433,22 +464,33 @@ func check(ctx context.Context, app, addr string) error {
 	return load.CheckEchoServer(ctx, addr)
 }
 
-// peerApps are the apps p serves: echo and broadcast, and those of the
-// plan's scenarios that only p's binary runs.
-func peerApps(p peerDef) []string {
+// peerApps are the apps p serves over transport t: echo and broadcast, and
+// those of the plan's scenarios over t that only p's binary runs.
+func peerApps(p peerDef, t string) []string {
 	apps := []string{"echo", "broadcast"}
 	for _, sc := range plan(false, 0, 0) {
-		if sc.runsOn(p) && !slices.Contains(apps, sc.App) {
+		if sc.runsOn(p) && sc.transport() == t && !slices.Contains(apps, sc.App) {
 			apps = append(apps, sc.App)
 		}
 	}
 	return apps
 }
 
-// preflight checks the apps of a peer.
-func preflight(ctx context.Context, binDir string, p peerDef, apps []string, log *os.File) error {
+// usedTransports are the transports scs run over, tcp first.
+func usedTransports(scs []scenario) []string {
+	var out []string
+	for _, t := range []string{tcp, ws} {
+		if slices.ContainsFunc(scs, func(sc scenario) bool { return sc.transport() == t }) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// preflight checks the apps of a peer over transport t.
+func preflight(ctx context.Context, binDir string, p peerDef, t string, apps []string, log *os.File) error {
 	for _, app := range apps {
-		s, err := startServer(binDir, p, app, log)
+		s, err := startServer(binDir, p, app, t, log)
 		if err != nil {
 			return err
 		}
@@ -468,7 +510,7 @@ func preflight(ctx context.Context, binDir string, p peerDef, apps []string, log
 // worth reporting that did not spoil the measurement.
 func runOne(ctx context.Context, binDir string, sc scenario, p peerDef, round int, log *os.File) (report.Run, string) {
 	r := report.Run{Scenario: sc.ID, Peer: p.Name, Round: round}
-	s, err := startServer(binDir, p, sc.App, log)
+	s, err := startServer(binDir, p, sc.App, sc.transport(), log)
 	if err != nil {
 		r.Failed = "start: " + err.Error()
 		return r, ""
@@ -609,7 +651,7 @@ const benchmarksIntro = `# servercore benchmarks
 servercore measured side by side with the Go networking libraries people use
 today, on this project's machine, with one command:
 
-    cd bench && go run ./cmd/bench            # full run: 17 scenarios × 5 servers × 3 rounds, about 23 minutes
+    cd bench && go run ./cmd/bench            # full run: 17 scenarios × 5 servers and 4 WebSocket ones × 5, 3 rounds, about 30 minutes
     cd bench && go run ./cmd/bench --quick    # 8 scenarios, 1 round, about 100 s, for development
     go -C bench run ./cmd/bench --quick       # the same from the repository root
 
@@ -639,6 +681,17 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
   - nbio v1.6.8 (defaults): OnData with a per-connection buffer for the partial
     packet, echo replies written with one Conn.Write per OnData; broadcast
     Conn.Writes to every connection (safe from any goroutine).
+  - Over WebSocket (the ws- scenarios; each binary message holds one or more
+    whole packets, and a server closes a connection whose message does not):
+    servercore's WebSocket sessions (` + "`ws://`" + ` listen address, the same
+    handlers) on both engines; ws-gorilla, gorilla/websocket v1.5.3 on net/http,
+    a goroutine per connection, echo copying each message's packets into a
+    reply written as one message (as every echo peer does), broadcast the chat example's hub (a channel and a writer
+    goroutine per client, the packets queued at that moment joined into one
+    message); ws-nbio, nbio v1.6.8's nbhttp engine and websocket Upgrader,
+    OnMessage, broadcast WriteMessage to every connection; ws-gws, gws v1.8.9
+    on net/http with ReadLoop per connection, broadcast through
+    gws.Broadcaster (the frame encoded once). None compresses.
 - **Load generator**: bench/cmd/loadgen, a process of its own per run, so the
   server's /proc/PID/stat counts the server alone. Connections come from 16
   source addresses 127.0.0.2–17, so 10 000 of them do not exhaust ephemeral

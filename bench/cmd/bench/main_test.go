@@ -9,7 +9,7 @@ import (
 
 func TestSelectPeers(t *testing.T) {
 	p, err := selectPeers("", "uring")
-	if err != nil || len(p) != 5 || p[0].Name != "servercore" || strings.Join(p[0].Args, " ") != "--backend uring" {
+	if err != nil || len(p) != 8 || p[0].Name != "servercore" || strings.Join(p[0].Args, " ") != "--backend uring" {
 		t.Fatalf("default peers: %+v, %v", p, err)
 	}
 	p, err = selectPeers("servercore,servercore-uring,gnet", "std")
@@ -31,7 +31,7 @@ func TestSelectPeers(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	full := plan(false, time.Second, 3*time.Second)
-	if len(full) != 17 {
+	if len(full) != 21 {
 		t.Fatalf("full plan has %d scenarios", len(full))
 	}
 	quick := plan(true, time.Second, time.Second)
@@ -81,7 +81,7 @@ func TestTypedEchoPlan(t *testing.T) {
 		if sc.runsOn(p) {
 			runs = append(runs, p.Name)
 		}
-		if apps := peerApps(p); slices.Contains(apps, "typed") != (p.Bin == "servercore") {
+		if apps := peerApps(p, tcp); slices.Contains(apps, "typed") != (p.Bin == "servercore") {
 			t.Errorf("%s checks the apps %v", p.Name, apps)
 		}
 	}

@@ -10,22 +10,43 @@ import (
 
 // peerDef is one column of the comparison: a peer binary and its arguments.
 type peerDef struct {
-	Name string
-	Bin  string // the binary built from servers/<Bin>
-	Args []string
+	Name   string
+	Bin    string // the binary built from servers/<Bin>
+	Args   []string
+	Speaks []string // the transports it serves: tcp (host:port) and ws (ws:// URL)
 }
+
+// The transports a scenario runs over and a peer serves.
+const (
+	tcp = "tcp"
+	ws  = "ws"
+)
+
+var (
+	tcpOnly  = []string{tcp}
+	wsOnly   = []string{ws}
+	tcpAndWS = []string{tcp, ws}
+)
+
+// speaks reports whether p serves transport t.
+func (p peerDef) speaks(t string) bool { return slices.Contains(p.Speaks, t) }
 
 // defaultPeers are the servers compared, the baseline first. Each servercore
 // engine is one line: a column named servercore-<backend> runs the
 // servercore peer with that --backend (and --peers accepts any such name
 // without editing). Where an engine cannot run, its column says why instead
 // of figures.
+// The ws- peers serve WebSocket only, the TCP ones TCP only, servercore
+// both.
 var defaultPeers = []peerDef{
-	{"servercore", "servercore", []string{"--backend", "std"}},
-	{"servercore-uring", "servercore", []string{"--backend", "uring"}},
-	{"netstd", "netstd", nil},
-	{"gnet", "gnet", nil},
-	{"nbio", "nbio", nil},
+	{"servercore", "servercore", []string{"--backend", "std"}, tcpAndWS},
+	{"servercore-uring", "servercore", []string{"--backend", "uring"}, tcpAndWS},
+	{"netstd", "netstd", nil, tcpOnly},
+	{"gnet", "gnet", nil, tcpOnly},
+	{"nbio", "nbio", nil, tcpOnly},
+	{"ws-gorilla", "ws-gorilla", nil, wsOnly},
+	{"ws-nbio", "ws-nbio", nil, wsOnly},
+	{"ws-gws", "ws-gws", nil, wsOnly},
 }
 
 // scenario is one line of the plan.
@@ -34,6 +55,7 @@ type scenario struct {
 	Kind     string // "echo", "broadcast", "idle"
 	App      string // the server's --app: "echo", "broadcast" or "typed"
 	Bin      string // when set, only the peers built from servers/<Bin> serve App and run it
+	Over     string // the transport: tcp or ws; empty is tcp
 	Conns    int
 	Inflight int
 	Size     int
@@ -164,6 +186,26 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 		Kind: "idle", App: "echo", Conns: 10000, Size: 64, Quick: true,
 	})
 
+	// Some of those loads again over WebSocket, against the servers that
+	// speak it: the same packets, carried in binary messages.
+	overWS := map[string]bool{"echo-64B-c100-p16": true, "echo-64B-c1000-p1": true, "broadcast-n100": true, "idle-10k": true}
+	for _, sc := range slices.Clone(out) {
+		if !overWS[sc.ID] {
+			continue
+		}
+		sc.ID = "ws-" + sc.ID
+		sc.Title += ", over WebSocket"
+		per := "; figures are per packet, as over TCP. "
+		if sc.Kind == "idle" {
+			per = "; the server's WebSocket session counts in full. "
+		}
+		sc.Desc = "Over WebSocket (ws:// on loopback): the load generator's clients are github.com/gorilla/websocket clients, " +
+			"each write of the load one masked binary message of whole packets, every message the server sends binary and of whole packets" +
+			per + sc.Desc
+		sc.Over, sc.Quick = ws, false
+		out = append(out, sc)
+	}
+
 	var sel []scenario
 	for _, sc := range out {
 		if quick && !sc.Quick {
@@ -179,7 +221,17 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 }
 
 // runsOn reports whether peer p runs sc.
-func (sc scenario) runsOn(p peerDef) bool { return sc.Bin == "" || sc.Bin == p.Bin }
+func (sc scenario) runsOn(p peerDef) bool {
+	return (sc.Bin == "" || sc.Bin == p.Bin) && p.speaks(sc.transport())
+}
+
+// transport is what sc runs over: tcp or ws.
+func (sc scenario) transport() string {
+	if sc.Over == "" {
+		return tcp
+	}
+	return sc.Over
+}
 
 // withTwins returns sel with the twin of every scenario in it that has one
 // added from all, just before the first scenario that needs it, so that a

@@ -23,10 +23,15 @@ type server struct {
 	err    error         // its exit status, once exited
 }
 
-// startServer runs a peer with the app and waits for its "listening on"
-// line. Its stderr and later stdout go to log.
-func startServer(binDir string, p peerDef, app string, log *os.File) (*server, error) {
-	args := append([]string{"--listen", "127.0.0.1:0", "--app", app}, p.Args...)
+// startServer runs a peer with the app over transport t and waits for its
+// "listening on" line, whose address (host:port, or a ws:// URL) the load
+// generator then targets. Its stderr and later stdout go to log.
+func startServer(binDir string, p peerDef, app, t string, log *os.File) (*server, error) {
+	listen := "127.0.0.1:0"
+	if t == ws {
+		listen = wsListen
+	}
+	args := append([]string{"--listen", listen, "--app", app}, p.Args...)
 	cmd := exec.Command(filepath.Join(binDir, p.Bin), args...)
 	fmt.Fprintf(log, "\n=== %s %s: %s %s\n", time.Now().Format(time.TimeOnly), p.Name, p.Bin, strings.Join(args, " "))
 	tail := &tailWriter{}
@@ -74,6 +79,9 @@ func startServer(binDir string, p peerDef, app string, log *os.File) (*server, e
 		return nil, fmt.Errorf("%s did not print its listening line within 15s", p.Name)
 	}
 }
+
+// wsListen is the --listen address of a peer serving WebSocket.
+const wsListen = "ws://127.0.0.1:0/bench"
 
 // tailWriter keeps the last bytes written to it: the end of a server's
 // stderr, for the report when it fails to start.

@@ -7,7 +7,8 @@
 // It prints one JSON object (load.Result) on stdout. Modes: echo,
 // typed-echo (the echo load in C_Echo/S_Echo messages, for the servercore
 // peer's typed app), broadcast, idle, check-echo, check-typed-echo,
-// check-broadcast (the correctness checks; the exit code tells).
+// check-broadcast (the correctness checks; the exit code tells). A
+// ws://host:port/path target runs the same modes over WebSocket clients.
 package main
 
 import (
@@ -26,7 +27,7 @@ import (
 func main() {
 	var o load.Options
 	flag.StringVar(&o.Mode, "mode", "echo", "echo, typed-echo, broadcast, idle, check-echo, check-typed-echo or check-broadcast")
-	flag.StringVar(&o.Target, "target", "127.0.0.1:9000", "server address")
+	flag.StringVar(&o.Target, "target", "127.0.0.1:9000", "server address host:port, or a ws://host:port/path URL")
 	flag.IntVar(&o.Conns, "conns", 100, "connections")
 	flag.IntVar(&o.Inflight, "inflight", 1, "echo: packets in flight per connection")
 	flag.IntVar(&o.Size, "size", 64, "packet size in bytes, header included")

@@ -26,7 +26,7 @@ const (
 // packet it gets, each sender's packets in order with none missing.
 type bcastConn struct {
 	st       *runState
-	c        *net.TCPConn
+	c        Conn
 	id       uint32
 	size     int
 	rbuf     []byte
@@ -207,7 +207,7 @@ func ptr[T any](v T) *T { return &v }
 // pace sends o.Rate packets per second from each connection, spread evenly:
 // the k-th packet of the room goes out at k/(conns*rate) seconds, from
 // connection k mod conns.
-func pace(st *runState, conns []*net.TCPConn, o Options, seqs []uint32, pkt []byte, total, inWindow *atomic.Uint64) {
+func pace(st *runState, conns []Conn, o Options, seqs []uint32, pkt []byte, total, inWindow *atomic.Uint64) {
 	perSec := o.Rate * float64(len(conns))
 	start := time.Now()
 	var k uint64

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"time"
@@ -18,18 +19,20 @@ import (
 // framing the way real traffic does not always: packets of many sizes (from
 // a bare header to the largest), several packets in one write, one packet
 // cut into many writes, and a malformed header, which must close that
-// connection and no other.
+// connection and no other. Against a ws:// target they run over WebSocket
+// clients, whose binary messages carry whole packets; the packet cut into
+// pieces is then one message cut into many frames.
 
 const checkTimeout = 5 * time.Second
 
 // packetReader reads whole packets from a connection on its own goroutine.
 type packetReader struct {
-	c    *net.TCPConn
+	c    Conn
 	pkts chan []byte
 	err  chan error
 }
 
-func newPacketReader(c *net.TCPConn) *packetReader {
+func newPacketReader(c Conn) *packetReader {
 	r := &packetReader{c: c, pkts: make(chan []byte, 1024), err: make(chan error, 1)}
 	go func() {
 		var hdr [checkpacket.HeaderSize]byte
@@ -70,6 +73,31 @@ func (r *packetReader) next(timeout time.Duration) ([]byte, error) {
 	}
 }
 
+// wsMaxMessage is the largest message the checks send over WebSocket: a
+// server may refuse a longer one, as servercore's sessions refuse one
+// above MaxPacketSize (close 1009), since a message carries whole packets.
+const wsMaxMessage = 65535
+
+// writeMany writes the whole packets pkts: over TCP in one write, over
+// WebSocket in as few messages as hold them, none above wsMaxMessage bytes.
+func writeMany(c Conn, pkts [][]byte) error {
+	limit := math.MaxInt
+	if _, ok := c.(*wsConn); ok {
+		limit = wsMaxMessage
+	}
+	var buf []byte
+	for i, p := range pkts {
+		buf = append(buf, p...)
+		if i == len(pkts)-1 || len(buf)+len(pkts[i+1]) > limit {
+			if _, err := c.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	return nil
+}
+
 // rawPacket builds a packet of any size >= checkpacket.HeaderSize with a
 // pseudo-random payload that depends on size and id.
 func rawPacket(size int, id uint16) []byte {
@@ -84,7 +112,7 @@ func rawPacket(size int, id uint16) []byte {
 
 // expectClosed checks that the server closes c after it sent a malformed
 // header, without sending anything first.
-func expectClosed(c *net.TCPConn, what string) error {
+func expectClosed(c Conn, what string) error {
 	if err := c.SetReadDeadline(time.Now().Add(checkTimeout)); err != nil {
 		return err
 	}
@@ -116,15 +144,12 @@ func CheckEchoServer(ctx context.Context, target string) error {
 
 	// Many sizes, all in one write, written while the replies are read.
 	sizes := []int{4, 5, 16, 64, 1024, 4093, 4096, 9000, 32768, 65535, 7}
-	var all []byte
 	var want [][]byte
 	for i, s := range sizes {
-		p := rawPacket(s, uint16(100+i))
-		want = append(want, p)
-		all = append(all, p...)
+		want = append(want, rawPacket(s, uint16(100+i)))
 	}
 	werr := make(chan error, 1)
-	go func() { _, err := a.Write(all); werr <- err }()
+	go func() { werr <- writeMany(a, want) }()
 	for i, w := range want {
 		got, err := ra.next(checkTimeout)
 		if err != nil {
@@ -140,18 +165,8 @@ func CheckEchoServer(ctx context.Context, target string) error {
 
 	// One packet cut into many small writes, the header split too.
 	p := rawPacket(300, 42)
-	for _, cut := range [][2]int{{0, 1}, {1, 3}, {3, 4}, {4, 10}, {10, 150}, {150, 299}, {299, 300}} {
-		if _, err := a.Write(p[cut[0]:cut[1]]); err != nil {
-			return err
-		}
-		time.Sleep(3 * time.Millisecond)
-	}
-	got, err := ra.next(checkTimeout)
-	if err != nil {
+	if err := checkCutPacket(ctx, target, a, ra, p); err != nil {
 		return fmt.Errorf("echo of a packet written in pieces: %w", err)
-	}
-	if !bytes.Equal(got, p) {
-		return errors.New("echo of a packet written in pieces: wrong bytes back")
 	}
 
 	// A malformed header closes its connection only.
@@ -181,10 +196,44 @@ func CheckEchoServer(ctx context.Context, target string) error {
 	return nil
 }
 
+// checkCutPacket writes the packet p in pieces and checks its echo. Over
+// TCP the pieces are writes on a, the header split too; over WebSocket,
+// where a message holds whole packets, they are the frames of one message
+// (a binary frame and continuation frames of 3 bytes each) on a connection
+// of their own.
+func checkCutPacket(ctx context.Context, target string, a Conn, ra *packetReader, p []byte) error {
+	if IsWebSocket(target) {
+		c, err := dialWS(ctx, target, 2, 3)
+		if err != nil {
+			return err
+		}
+		defer abort(c)
+		a, ra = c, newPacketReader(c)
+		if _, err := a.Write(p); err != nil {
+			return err
+		}
+	} else {
+		for _, cut := range [][2]int{{0, 1}, {1, 3}, {3, 4}, {4, 10}, {10, 150}, {150, 299}, {299, 300}} {
+			if _, err := a.Write(p[cut[0]:cut[1]]); err != nil {
+				return err
+			}
+			time.Sleep(3 * time.Millisecond)
+		}
+	}
+	got, err := ra.next(checkTimeout)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, p) {
+		return errors.New("wrong bytes back")
+	}
+	return nil
+}
+
 // CheckBroadcastServer checks a server running the broadcast app.
 func CheckBroadcastServer(ctx context.Context, target string) error {
 	const members = 3
-	conns := make([]*net.TCPConn, members)
+	conns := make([]Conn, members)
 	readers := make([]*packetReader, members)
 	for i := range conns {
 		c, err := Dial(ctx, target, i)
@@ -237,13 +286,13 @@ func CheckBroadcastServer(ctx context.Context, target string) error {
 	// in order per sender.
 	sizes := []int{checkpacket.MinSize, 100, 1500, 9000, 65535}
 	for s, c := range conns {
-		var all []byte
+		var pkts [][]byte
 		for seq, size := range sizes {
 			p := make([]byte, size)
 			putBroadcast(p, uint32(s), uint32(seq), 0)
-			all = append(all, p...)
+			pkts = append(pkts, p)
 		}
-		if _, err := c.Write(all); err != nil {
+		if err := writeMany(c, pkts); err != nil {
 			return err
 		}
 	}

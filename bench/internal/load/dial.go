@@ -34,8 +34,21 @@ func RaiseFileLimit() {
 	}
 }
 
-// Dial connects one connection, the i-th, from its source address.
-func Dial(ctx context.Context, target string, i int) (*net.TCPConn, error) {
+// Dial connects one connection, the i-th, from its source address: a TCP
+// connection to a host:port target, a WebSocket client to a ws:// URL.
+func Dial(ctx context.Context, target string, i int) (Conn, error) {
+	if IsWebSocket(target) {
+		return dialWS(ctx, target, i, wsBufferSize)
+	}
+	c, err := dialTCP(ctx, target, i)
+	if err != nil {
+		return nil, err
+	}
+	return tcpConn{c}, nil
+}
+
+// dialTCP connects the i-th TCP connection from its source address.
+func dialTCP(ctx context.Context, target string, i int) (*net.TCPConn, error) {
 	d := net.Dialer{LocalAddr: SourceAddr(i), Timeout: 10 * time.Second}
 	// A loopback target is never an IPv6-only name here; tcp4 keeps the
 	// source and target families equal.
@@ -50,8 +63,8 @@ func Dial(ctx context.Context, target string, i int) (*net.TCPConn, error) {
 // runs setup (if not nil) on each right after it connects, in the dialing
 // goroutine. It returns the connections that succeeded (nil where one
 // failed) and the first error.
-func dialAll(ctx context.Context, target string, first, n int, setup func(i int, c *net.TCPConn) error) ([]*net.TCPConn, int, error) {
-	conns := make([]*net.TCPConn, n)
+func dialAll(ctx context.Context, target string, first, n int, setup func(i int, c Conn) error) ([]Conn, int, error) {
+	conns := make([]Conn, n)
 	var next atomic.Int64
 	var failed atomic.Int64
 	var errOnce sync.Once
@@ -87,15 +100,18 @@ func dialAll(ctx context.Context, target string, first, n int, setup func(i int,
 
 // abort closes c with a reset (SO_LINGER 0), so the generator's side leaves
 // no TIME_WAIT behind to hold source ports between runs.
-func abort(c *net.TCPConn) {
-	if c == nil {
-		return
+func abort(c Conn) {
+	if c != nil {
+		c.Abort()
 	}
+}
+
+func abortTCP(c *net.TCPConn) {
 	_ = c.SetLinger(0)
 	_ = c.Close()
 }
 
-func abortAll(conns []*net.TCPConn) {
+func abortAll(conns []Conn) {
 	for _, c := range conns {
 		abort(c)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 type echoConn struct {
 	typed    *typedFrame // nil: raw echo packets; else C_Echo out, S_Echo back
 	st       *runState
-	c        *net.TCPConn
+	c        Conn
 	id       uint32
 	size     int
 	inflight int

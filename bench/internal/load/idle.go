@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"servercore/internal/checkpacket"
@@ -61,9 +60,9 @@ func RunIdle(ctx context.Context, o Options) (*Result, error) {
 
 // idleConns dials n connections, numbered from first (which picks their
 // source addresses), each doing one echo round trip.
-func idleConns(ctx context.Context, o Options, st *runState, first, n int) ([]*net.TCPConn, int, error) {
+func idleConns(ctx context.Context, o Options, st *runState, first, n int) ([]Conn, int, error) {
 	size := max(o.Size, checkpacket.MinSize)
-	return dialAll(ctx, o.Target, first, n, func(i int, c *net.TCPConn) error {
+	return dialAll(ctx, o.Target, first, n, func(i int, c Conn) error {
 		b := make([]byte, 2*size)
 		putEcho(b[:size], uint32(i), 0)
 		if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {

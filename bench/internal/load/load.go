@@ -3,7 +3,10 @@
 // echo is the same load in the typed echo app's protobuf messages),
 // broadcast (N connections in one room, each sending at a fixed rate,
 // receivers checking every sender's order) and idle (N connections that did
-// one round trip and then hold still, for memory per connection).
+// one round trip and then hold still, for memory per connection). Given a
+// ws://host:port/path target, each connection is a WebSocket client
+// (github.com/gorilla/websocket) instead, whose binary messages carry the
+// same packets (Conn).
 //
 // It runs in its own process (cmd/loadgen), apart from the server, so that
 // the server's /proc/PID/stat counts the server alone. Given the server's

@@ -4,6 +4,8 @@
 // it to Service.Broadcast. It also serves the typed echo, which only this
 // peer has: each C_Echo decoded and answered with an S_Echo through the code
 // protoc-gen-servercore generates, to weigh that code against the raw echo.
+// Given a ws://host:port/path --listen address it serves the same apps over
+// the library's WebSocket sessions.
 package main
 
 import (
@@ -46,7 +48,11 @@ func main() {
 	if err := svc.Start(context.Background()); err != nil {
 		peer.Fatal(err)
 	}
-	peer.Ready(svc.Addr().String(), "backend "+svc.Backend())
+	addr := svc.Addr().String()
+	if _, path, err := peer.WebSocketListen(f.Listen); err == nil {
+		addr = peer.WebSocketURL(addr, path) // WebSocket sessions
+	}
+	peer.Ready(addr, "backend "+svc.Backend())
 	peer.WaitSignal()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
