@@ -125,17 +125,18 @@ func run(o options) error {
 	// says which; one that none of the selected peers serves is dropped.
 	var served []scenario
 	for _, sc := range scenarios {
-		if sc.Bin != "" {
-			sc.Peers = nil
-			for _, p := range peers {
-				if sc.runsOn(p) {
-					sc.Peers = append(sc.Peers, p.Name)
-				}
+		var on []string
+		for _, p := range peers {
+			if sc.runsOn(p) {
+				on = append(on, p.Name)
 			}
-			if len(sc.Peers) == 0 {
-				progress("skipping %s: none of the selected peers serves its app %q", sc.ID, sc.App)
-				continue
-			}
+		}
+		if len(on) == 0 {
+			progress("skipping %s: none of the selected peers serves its app %q", sc.ID, sc.App)
+			continue
+		}
+		if sc.Peers = nil; len(on) < len(peers) {
+			sc.Peers = on
 		}
 		served = append(served, sc)
 	}
@@ -385,7 +386,7 @@ func servercorePeer(name string) (peerDef, error) {
 			return peerDef{}, fmt.Errorf("peer %q: unknown option %q (want threads<N> or tick<DURATION>)", name, p)
 		}
 	}
-	return peerDef{name, "servercore", args}, nil
+	return peerDef{name, "servercore", args, nil}, nil
 }
 
 // benchModuleDir finds the bench module: the working directory or one of
@@ -421,10 +422,13 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format(time.TimeOnly)}, args...)...)
 }
 
-func check(ctx context.Context, app, addr string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// check checks the app a server at addr serves; tick is an mmo server's.
+func check(ctx context.Context, app, addr string, tick time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	switch app {
+	case "mmo":
+		return load.CheckMMOServer(ctx, addr, tick)
 	case "broadcast":
 		return load.CheckBroadcastServer(ctx, addr)
 	case "typed":
@@ -433,26 +437,17 @@ func check(ctx context.Context, app, addr string) error {
 	return load.CheckEchoServer(ctx, addr)
 }
 
-// peerApps are the apps p serves: echo and broadcast, and those of the
-// plan's scenarios that only p's binary runs.
-func peerApps(p peerDef) []string {
-	apps := []string{"echo", "broadcast"}
-	for _, sc := range plan(false, 0, 0) {
-		if sc.runsOn(p) && !slices.Contains(apps, sc.App) {
-			apps = append(apps, sc.App)
-		}
-	}
-	return apps
-}
+// peerApps are the apps p serves.
+func peerApps(p peerDef) []string { return p.apps() }
 
 // preflight checks the apps of a peer.
 func preflight(ctx context.Context, binDir string, p peerDef, apps []string, log *os.File) error {
 	for _, app := range apps {
-		s, err := startServer(binDir, p, app, log)
+		s, err := startServer(binDir, p, app, nil, log)
 		if err != nil {
 			return err
 		}
-		err = check(ctx, app, s.addr)
+		err = check(ctx, app, s.addr, 0)
 		stopErr := s.stop()
 		if err != nil {
 			return fmt.Errorf("%s: %w", app, err)
@@ -468,43 +463,86 @@ func preflight(ctx context.Context, binDir string, p peerDef, apps []string, log
 // worth reporting that did not spoil the measurement.
 func runOne(ctx context.Context, binDir string, sc scenario, p peerDef, round int, log *os.File) (report.Run, string) {
 	r := report.Run{Scenario: sc.ID, Peer: p.Name, Round: round}
-	s, err := startServer(binDir, p, sc.App, log)
+	if sc.Kind == "mmo-search" {
+		return search(ctx, binDir, sc, p, r, log)
+	}
+	res, note, err := measure(ctx, binDir, sc, p, sc.Conns, true, log)
 	if err != nil {
-		r.Failed = "start: " + err.Error()
+		r.Failed = err.Error()
 		return r, ""
 	}
-	if err := check(ctx, sc.App, s.addr); err != nil {
-		r.Failed = "correctness check: " + err.Error()
-		_ = s.stop()
-		return r, ""
+	r.Values = values(sc, res)
+	return r, note
+}
+
+// measure starts p for sc, checks it if asked, runs the load generator with
+// conns connections and stops it. The error says why the run does not count;
+// the note, if any, is something worth reporting that did not spoil it.
+func measure(ctx context.Context, binDir string, sc scenario, p peerDef, conns int, checkFirst bool, log *os.File) (*load.Result, string, error) {
+	s, err := startServer(binDir, p, sc.App, sc.serverArgs(conns), log)
+	if err != nil {
+		return nil, "", fmt.Errorf("start: %w", err)
 	}
-	res, err := loadgen(ctx, binDir, sc, s, log)
+	if checkFirst {
+		if err := check(ctx, sc.App, s.addr, sc.Tick); err != nil {
+			_ = s.stop()
+			return nil, "", fmt.Errorf("correctness check: %w", err)
+		}
+	}
+	res, err := loadgen(ctx, binDir, sc, conns, s, log)
 	alive := s.alive()
 	stopErr := s.stop()
 	switch {
 	case !alive:
-		r.Failed = stopErr.Error()
-		return r, ""
+		return nil, "", stopErr
 	case err != nil:
-		r.Failed = "load generator: " + err.Error()
-		return r, ""
+		return nil, "", fmt.Errorf("load generator: %w", err)
 	case res.Failed():
-		r.Failed = failure(res)
-		return r, ""
+		return res, "", errors.New(failure(res))
 	}
-	r.Values = values(sc, res)
 	note := ""
 	if stopErr != nil {
 		note = stopErr.Error()
 	}
-	return r, note
+	return res, note, nil
 }
 
-// loadgen runs the load generator against s and decodes its result.
-func loadgen(ctx context.Context, binDir string, sc scenario, s *server, log *os.File) (*load.Result, error) {
+// search runs sc's steps on p, smallest first, until one fails, and reports
+// the largest that held: zero violations and a p99 within sc.MaxP99.
+func search(ctx context.Context, binDir string, sc scenario, p peerDef, r report.Run, log *os.File) (report.Run, string) {
+	r.Values = map[string]float64{"players": 0}
+	var notes []string
+	for i, n := range sc.Steps {
+		if ctx.Err() != nil {
+			break
+		}
+		res, note, err := measure(ctx, binDir, sc, p, n, i == 0, log)
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if err == nil && res.P99 > float64(sc.MaxP99.Microseconds()) {
+			err = fmt.Errorf("p99 %.0f ms > %v", res.P99/1e3, sc.MaxP99)
+		}
+		if err != nil {
+			progress("%s %s: %d players do not hold: %v", sc.ID, p.Name, n, err)
+			if i == 0 && res == nil { // not a count that did not hold: a run that could not be made
+				r.Failed = err.Error()
+				r.Values = nil
+			}
+			break
+		}
+		progress("%s %s: %d players hold (p99 %.1f ms)", sc.ID, p.Name, n, res.P99/1e3)
+		r.Values = map[string]float64{"players": float64(n), "p99": res.P99 / 1e3, "cpu": res.ServerCPUPerPkt, "dps": res.PerSec}
+	}
+	return r, strings.Join(notes, "; ")
+}
+
+// loadgen runs the load generator against s with conns connections and
+// decodes its result.
+func loadgen(ctx context.Context, binDir string, sc scenario, conns int, s *server, log *os.File) (*load.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, sc.Warmup+sc.Window+2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "loadgen"), sc.loadArgs(s.addr, s.pid())...)
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "loadgen"), sc.loadArgsFor(s.addr, s.pid(), conns)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -535,6 +573,7 @@ func failure(res *load.Result) string {
 	add(res.Mismatches, "wrong packets")
 	add(res.OrderErrors, "out of order")
 	add(res.Lost, "deliveries missing")
+	add(res.Violations, "violations of the game's rules")
 	add(res.ConnErrors, "connection errors")
 	add(res.DialErrors, "failed connects")
 	msg := strings.Join(parts, ", ")
@@ -560,8 +599,15 @@ func values(sc scenario, res *load.Result) map[string]float64 {
 			"rss": float64(res.ServerRSSEnd), "ccpu": res.ClientCPUPerPkt,
 			"sys": res.ServerSyscalls,
 		}
-	case "idle":
+	case "idle", "mmo-idle":
 		return map[string]float64{"bpc": res.RSSPerConn, "cold": res.RSSPerConnCold, "rss": float64(res.ServerRSSEnd)}
+	case "mmo":
+		return map[string]float64{
+			"cpu": res.ServerCPUPerPkt, "dps": res.PerSec,
+			"p50": res.P50 / 1e3, "p99": res.P99 / 1e3,
+			"rsspp": float64(res.ServerRSSEnd) / float64(max(res.Conns, 1)),
+			"viol":  float64(res.Violations), "ccpu": res.ClientCPUPerPkt,
+		}
 	}
 	return nil
 }

@@ -23,10 +23,10 @@ type server struct {
 	err    error         // its exit status, once exited
 }
 
-// startServer runs a peer with the app and waits for its "listening on"
-// line. Its stderr and later stdout go to log.
-func startServer(binDir string, p peerDef, app string, log *os.File) (*server, error) {
-	args := append([]string{"--listen", "127.0.0.1:0", "--app", app}, p.Args...)
+// startServer runs a peer with the app (and the app's arguments) and waits
+// for its "listening on" line. Its stderr and later stdout go to log.
+func startServer(binDir string, p peerDef, app string, appArgs []string, log *os.File) (*server, error) {
+	args := append(append([]string{"--listen", "127.0.0.1:0", "--app", app}, appArgs...), p.Args...)
 	cmd := exec.Command(filepath.Join(binDir, p.Bin), args...)
 	fmt.Fprintf(log, "\n=== %s %s: %s %s\n", time.Now().Format(time.TimeOnly), p.Name, p.Bin, strings.Join(args, " "))
 	tail := &tailWriter{}

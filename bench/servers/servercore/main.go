@@ -4,6 +4,8 @@
 // it to Service.Broadcast. It also serves the typed echo, which only this
 // peer has: each C_Echo decoded and answered with an S_Echo through the code
 // protoc-gen-servercore generates, to weigh that code against the raw echo.
+// And it serves the MMO sample (examples/mmo, rooms as job queues), the game
+// the mmo peers also play.
 package main
 
 import (
@@ -13,9 +15,11 @@ import (
 	"time"
 
 	"servercore"
+	"servercore/bench/internal/mmopeer"
 	"servercore/bench/internal/peer"
 	"servercore/examples/broadcast"
 	"servercore/examples/echo"
+	"servercore/examples/mmo"
 	"servercore/examples/typedecho"
 )
 
@@ -23,7 +27,8 @@ func main() {
 	backend := flag.String("backend", "auto", "engine: auto, std, uring or iocp")
 	ioThreads := flag.Int("io-threads", 0, "threads the engine completes I/O on (0: GOMAXPROCS)")
 	sendInterval := flag.Duration("send-interval", 0, "hold each session's writes to one per interval (0: write at once)")
-	f := peer.Parse("typed")
+	game := mmopeer.RegisterFlags(flag.CommandLine)
+	f := peer.Parse("typed", "mmo")
 	defer peer.StopProfile()
 
 	newSession := echo.NewSession
@@ -32,6 +37,15 @@ func main() {
 		newSession = broadcast.NewSession
 	case "typed":
 		newSession = typedecho.NewSession
+	}
+	var g *mmo.Game
+	if f.App == "mmo" {
+		var err error
+		g, err = mmo.NewGame(mmo.Config{Rooms: game.Rooms, RoomCapacity: game.RoomCapacity, Tick: game.Tick})
+		if err != nil {
+			peer.Fatal(err)
+		}
+		newSession = g.NewSession
 	}
 	svc, err := servercore.NewServerService(f.Listen, servercore.Config{
 		NewPacketSession: newSession,
@@ -52,5 +66,10 @@ func main() {
 	defer cancel()
 	if err := svc.Stop(ctx); err != nil {
 		peer.Fatal(fmt.Errorf("stop: %w", err))
+	}
+	if g != nil {
+		if err := g.Close(ctx); err != nil {
+			peer.Fatal(fmt.Errorf("stop the game: %w", err))
+		}
 	}
 }
