@@ -685,6 +685,13 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
   - nbio v1.6.8 (defaults): OnData with a per-connection buffer for the partial
     packet, echo replies written with one Conn.Write per OnData; broadcast
     Conn.Writes to every connection (safe from any goroutine).
+  - mmo-net and mmo-gnet, the MMO scenarios' peers: the MMO sample's game
+    (examples/mmo, the same .proto and rules) with each room a set of players
+    behind a mutex (bench/internal/mmopeer). mmo-net is a goroutine per
+    connection on package net, bufio + io.ReadFull, and per connection an
+    outbox a writer goroutine empties with one writev; mmo-gnet plays each
+    packet in OnTraffic and sends everything through Conn.AsyncWrite.
+    servercore plays examples/mmo itself (rooms as job queues).
 - **Load generator**: bench/cmd/loadgen, a process of its own per run, so the
   server's /proc/PID/stat counts the server alone. Connections come from 16
   source addresses 127.0.0.2–17, so 10 000 of them do not exhaust ephemeral
@@ -704,6 +711,9 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
   loadgen is used: it is at least as cheap, does not depend on the library
   under test (a client bug cannot hide a server bug), runs where io_uring is
   blocked, and samples the server's /proc at the window's edges itself.
+  The MMO scenarios are the exception: their load is the game's own bots
+  (examples/mmo, on a servercore client service, as ` + "`servercore stress --mode mmo`" + `
+  runs them), which check the game's rules rather than bytes.
 - **Correctness first**: before anything is timed, each peer must pass both
   apps' checks (packets of 4 to 65 535 bytes several to a write, a packet cut
   into 1-byte writes, headers with size 0, 1 and 3 closing only their

@@ -1,15 +1,17 @@
 // Command mmognet is the MMO sample's game (servercore/examples/mmo) on gnet
 // v2: OnTraffic peeks at each whole packet and plays it on the rooms of
-// bench/internal/mmopeer (a mutex each); every packet to a player, its own
-// answers included, goes out through Conn.AsyncWrite, gnet's way to write to
-// a connection from anywhere, so that each player gets the room's packets
-// in the order the room sent them. Multicore.
+// bench/internal/mmopeer (a mutex each). Every packet to a player, its own
+// answers included, joins the player's outbox in the order the room sent
+// it; the first to join an empty outbox asks the player's event loop, with
+// Conn.Wake, to write all that the outbox then holds with one Conn.Writev
+// (one AsyncWrite per packet costs a task and a write(2) each). Multicore.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -19,17 +21,71 @@ import (
 	"servercore/bench/internal/peer"
 )
 
+// player is a connection's context: its player and outbox.
+type player struct {
+	*mmopeer.Player
+	out *conn
+}
+
 type server struct {
 	gnet.BuiltinEventEngine
 	game  *mmopeer.Game
 	ready chan gnet.Engine
 }
 
-// conn is a player's gnet connection.
-type conn struct{ c gnet.Conn }
+// conn is a player's gnet connection and its outbox.
+type conn struct {
+	c       gnet.Conn
+	mu      sync.Mutex
+	q       [][]byte
+	spare   [][]byte
+	pending bool // a flush is asked for and has not taken q yet
+	closed  bool
+}
 
 // Send implements mmopeer.Conn.
-func (c conn) Send(pkt []byte) bool { return c.c.AsyncWrite(pkt, nil) == nil }
+func (c *conn) Send(pkt []byte) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.q = append(c.q, pkt)
+	ask := !c.pending
+	c.pending = true
+	c.mu.Unlock()
+	if ask {
+		if err := c.c.Wake(c.flush); err != nil {
+			c.close()
+			return false
+		}
+	}
+	return true
+}
+
+// flush writes what the outbox holds; it runs on the connection's event
+// loop, where Conn.Writev may be called.
+func (c *conn) flush(gc gnet.Conn, err error) error {
+	c.mu.Lock()
+	batch := c.q
+	c.q, c.spare = c.spare[:0], nil
+	c.pending = false
+	c.mu.Unlock()
+	if err == nil && len(batch) > 0 {
+		_, err = gc.Writev(batch)
+	}
+	clear(batch)
+	c.mu.Lock()
+	c.spare = batch // for the next flush: only flushes, one at a time, touch it
+	c.mu.Unlock()
+	return err
+}
+
+func (c *conn) close() {
+	c.mu.Lock()
+	c.closed, c.q = true, nil
+	c.mu.Unlock()
+}
 
 func (s *server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.ready <- eng
@@ -37,19 +93,21 @@ func (s *server) OnBoot(eng gnet.Engine) gnet.Action {
 }
 
 func (s *server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	c.SetContext(s.game.NewPlayer(conn{c}))
+	out := &conn{c: c}
+	c.SetContext(player{s.game.NewPlayer(out), out})
 	return nil, gnet.None
 }
 
 func (s *server) OnClose(c gnet.Conn, _ error) gnet.Action {
-	if p, ok := c.Context().(*mmopeer.Player); ok {
+	if p, ok := c.Context().(player); ok {
+		p.out.close()
 		p.Disconnected()
 	}
 	return gnet.None
 }
 
 func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
-	p := c.Context().(*mmopeer.Player)
+	p := c.Context().(player)
 	for {
 		hdr, err := c.Peek(peer.HeaderSize)
 		if err != nil {
