@@ -40,6 +40,9 @@ type BotConfig struct {
 	Churn    bool          // bots leave their room now and then, and enter it again
 	Tick     time.Duration // the server's tick: positive if it relays only each player's latest move per tick
 	Live     *Live         // if not nil, updated as moves are seen
+	// OnSeen, if not nil, is called for every move a bot sees, with the
+	// time since it was sent; it must be quick and safe for concurrent use.
+	OnSeen func(bot uint32, latency time.Duration)
 }
 
 // Bot states, as the bot itself knows them.
@@ -240,6 +243,9 @@ func (p *botPlayer) HandleS_MOVE(_ *servercore.Session, m *mmopb.S_MOVE) error {
 		if at := from.sentAt[seq%sentRing].Load(); at > 0 && at <= now {
 			p.OK(now - at)
 			p.d.cfg.Live.record(p.ID, now-at)
+			if f := p.d.cfg.OnSeen; f != nil {
+				f(p.ID, time.Duration(now-at))
+			}
 		}
 	}
 	return nil

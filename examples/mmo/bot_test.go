@@ -1,6 +1,7 @@
 package mmo
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,5 +47,25 @@ func TestBot(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// OnSeen hears of every move the bots see and time, as the run counts them.
+func TestBotOnSeen(t *testing.T) {
+	s := serve(t, "std", Config{Rooms: 1})
+	var seen, bad atomic.Uint64
+	live := new(Live)
+	cfg := BotConfig{Rooms: 1, MoveRate: 10, Live: live, OnSeen: func(_ uint32, d time.Duration) {
+		seen.Add(1)
+		if d <= 0 {
+			bad.Add(1)
+		}
+	}}
+	res := apptest.Stress(t, s.addr, bot.Config{Clients: 4, Duration: 500 * time.Millisecond, Drain: 5 * time.Second, Backend: "std"}, NewBot(cfg))
+	if res.Mismatches != 0 || res.Lost != 0 {
+		t.Fatalf("%d violations (first %q), %d lost", res.Mismatches, res.FirstMismatch, res.Lost)
+	}
+	if n := seen.Load(); n == 0 || n != res.Good || n != live.Seen() || bad.Load() != 0 {
+		t.Fatalf("OnSeen heard %d moves (%d not after their sending), the run verified %d, Live saw %d", n, bad.Load(), res.Good, live.Seen())
 	}
 }

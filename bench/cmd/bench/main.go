@@ -128,18 +128,18 @@ func run(o options) error {
 	// dropped.
 	var served []scenario
 	for _, sc := range scenarios {
-		sc.Peers = nil
+		var on []string
 		for _, p := range peers {
 			if sc.runsOn(p) {
-				sc.Peers = append(sc.Peers, p.Name)
+				on = append(on, p.Name)
 			}
 		}
-		if len(sc.Peers) == 0 {
+		if len(on) == 0 {
 			progress("skipping %s: none of the selected peers serves its app %q over %s", sc.ID, sc.App, sc.transport())
 			continue
 		}
-		if sc.Bin == "" && len(sc.Peers) == len(peers) {
-			sc.Peers = nil // all of them
+		if sc.Peers = nil; len(on) < len(peers) {
+			sc.Peers = on
 		}
 		served = append(served, sc)
 	}
@@ -416,7 +416,7 @@ func servercorePeer(name string) (peerDef, error) {
 			return peerDef{}, fmt.Errorf("peer %q: unknown option %q (want threads<N> or tick<DURATION>)", name, p)
 		}
 	}
-	return peerDef{name, "servercore", args, tcpAndWS}, nil
+	return peerDef{name, "servercore", args, tcpAndWS, nil}, nil
 }
 
 // benchModuleDir finds the bench module: the working directory or one of
@@ -452,10 +452,13 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format(time.TimeOnly)}, args...)...)
 }
 
-func check(ctx context.Context, app, addr string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// check checks the app a server at addr serves; tick is an mmo server's.
+func check(ctx context.Context, app, addr string, tick time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	switch app {
+	case "mmo":
+		return load.CheckMMOServer(ctx, addr, tick)
 	case "broadcast":
 		return load.CheckBroadcastServer(ctx, addr)
 	case "typed":
@@ -464,13 +467,19 @@ func check(ctx context.Context, app, addr string) error {
 	return load.CheckEchoServer(ctx, addr)
 }
 
-// peerApps are the apps p serves over transport t: echo and broadcast, and
-// those of the plan's scenarios over t that only p's binary runs.
+// peerApps are the apps p serves over transport t: all of its apps over
+// TCP, and echo and broadcast over WebSocket, the ws- scenarios' apps.
 func peerApps(p peerDef, t string) []string {
-	apps := []string{"echo", "broadcast"}
-	for _, sc := range plan(false, 0, 0) {
-		if sc.runsOn(p) && sc.transport() == t && !slices.Contains(apps, sc.App) {
-			apps = append(apps, sc.App)
+	if !p.speaks(t) {
+		return nil
+	}
+	if t == tcp {
+		return p.apps()
+	}
+	var apps []string
+	for _, a := range p.apps() {
+		if a == "echo" || a == "broadcast" {
+			apps = append(apps, a)
 		}
 	}
 	return apps
@@ -490,11 +499,11 @@ func usedTransports(scs []scenario) []string {
 // preflight checks the apps of a peer over transport t.
 func preflight(ctx context.Context, binDir string, p peerDef, t string, apps []string, log *os.File) error {
 	for _, app := range apps {
-		s, err := startServer(binDir, p, app, t, log)
+		s, err := startServer(binDir, p, app, t, nil, log)
 		if err != nil {
 			return err
 		}
-		err = check(ctx, app, s.addr)
+		err = check(ctx, app, s.addr, 0)
 		stopErr := s.stop()
 		if err != nil {
 			return fmt.Errorf("%s: %w", app, err)
@@ -510,43 +519,86 @@ func preflight(ctx context.Context, binDir string, p peerDef, t string, apps []s
 // worth reporting that did not spoil the measurement.
 func runOne(ctx context.Context, binDir string, sc scenario, p peerDef, round int, log *os.File) (report.Run, string) {
 	r := report.Run{Scenario: sc.ID, Peer: p.Name, Round: round}
-	s, err := startServer(binDir, p, sc.App, sc.transport(), log)
+	if sc.Kind == "mmo-search" {
+		return search(ctx, binDir, sc, p, r, log)
+	}
+	res, note, err := measure(ctx, binDir, sc, p, sc.Conns, true, log)
 	if err != nil {
-		r.Failed = "start: " + err.Error()
+		r.Failed = err.Error()
 		return r, ""
 	}
-	if err := check(ctx, sc.App, s.addr); err != nil {
-		r.Failed = "correctness check: " + err.Error()
-		_ = s.stop()
-		return r, ""
+	r.Values = values(sc, res)
+	return r, note
+}
+
+// measure starts p for sc, checks it if asked, runs the load generator with
+// conns connections and stops it. The error says why the run does not count;
+// the note, if any, is something worth reporting that did not spoil it.
+func measure(ctx context.Context, binDir string, sc scenario, p peerDef, conns int, checkFirst bool, log *os.File) (*load.Result, string, error) {
+	s, err := startServer(binDir, p, sc.App, sc.transport(), sc.serverArgs(conns), log)
+	if err != nil {
+		return nil, "", fmt.Errorf("start: %w", err)
 	}
-	res, err := loadgen(ctx, binDir, sc, s, log)
+	if checkFirst {
+		if err := check(ctx, sc.App, s.addr, sc.Tick); err != nil {
+			_ = s.stop()
+			return nil, "", fmt.Errorf("correctness check: %w", err)
+		}
+	}
+	res, err := loadgen(ctx, binDir, sc, conns, s, log)
 	alive := s.alive()
 	stopErr := s.stop()
 	switch {
 	case !alive:
-		r.Failed = stopErr.Error()
-		return r, ""
+		return nil, "", stopErr
 	case err != nil:
-		r.Failed = "load generator: " + err.Error()
-		return r, ""
+		return nil, "", fmt.Errorf("load generator: %w", err)
 	case res.Failed():
-		r.Failed = failure(res)
-		return r, ""
+		return res, "", errors.New(failure(res))
 	}
-	r.Values = values(sc, res)
 	note := ""
 	if stopErr != nil {
 		note = stopErr.Error()
 	}
-	return r, note
+	return res, note, nil
 }
 
-// loadgen runs the load generator against s and decodes its result.
-func loadgen(ctx context.Context, binDir string, sc scenario, s *server, log *os.File) (*load.Result, error) {
+// search runs sc's steps on p, smallest first, until one fails, and reports
+// the largest that held: zero violations and a p99 within sc.MaxP99.
+func search(ctx context.Context, binDir string, sc scenario, p peerDef, r report.Run, log *os.File) (report.Run, string) {
+	r.Values = map[string]float64{"players": 0}
+	var notes []string
+	for i, n := range sc.Steps {
+		if ctx.Err() != nil {
+			break
+		}
+		res, note, err := measure(ctx, binDir, sc, p, n, i == 0, log)
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if err == nil && res.P99 > float64(sc.MaxP99.Microseconds()) {
+			err = fmt.Errorf("p99 %.0f ms > %v", res.P99/1e3, sc.MaxP99)
+		}
+		if err != nil {
+			progress("%s %s: %d players do not hold: %v", sc.ID, p.Name, n, err)
+			if i == 0 && res == nil { // not a count that did not hold: a run that could not be made
+				r.Failed = err.Error()
+				r.Values = nil
+			}
+			break
+		}
+		progress("%s %s: %d players hold (p99 %.1f ms)", sc.ID, p.Name, n, res.P99/1e3)
+		r.Values = map[string]float64{"players": float64(n), "p99": res.P99 / 1e3, "cpu": res.ServerCPUPerPkt, "dps": res.PerSec}
+	}
+	return r, strings.Join(notes, "; ")
+}
+
+// loadgen runs the load generator against s with conns connections and
+// decodes its result.
+func loadgen(ctx context.Context, binDir string, sc scenario, conns int, s *server, log *os.File) (*load.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, sc.Warmup+sc.Window+2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "loadgen"), sc.loadArgs(s.addr, s.pid())...)
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "loadgen"), sc.loadArgsFor(s.addr, s.pid(), conns)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -577,6 +629,7 @@ func failure(res *load.Result) string {
 	add(res.Mismatches, "wrong packets")
 	add(res.OrderErrors, "out of order")
 	add(res.Lost, "deliveries missing")
+	add(res.Violations, "violations of the game's rules")
 	add(res.ConnErrors, "connection errors")
 	add(res.DialErrors, "failed connects")
 	msg := strings.Join(parts, ", ")
@@ -602,8 +655,15 @@ func values(sc scenario, res *load.Result) map[string]float64 {
 			"rss": float64(res.ServerRSSEnd), "ccpu": res.ClientCPUPerPkt,
 			"sys": res.ServerSyscalls,
 		}
-	case "idle":
+	case "idle", "mmo-idle":
 		return map[string]float64{"bpc": res.RSSPerConn, "cold": res.RSSPerConnCold, "rss": float64(res.ServerRSSEnd)}
+	case "mmo":
+		return map[string]float64{
+			"cpu": res.ServerCPUPerPkt, "dps": res.PerSec,
+			"p50": res.P50 / 1e3, "p99": res.P99 / 1e3,
+			"rsspp": float64(res.ServerRSSEnd) / float64(max(res.Conns, 1)),
+			"viol":  float64(res.Violations), "ccpu": res.ClientCPUPerPkt,
+		}
 	}
 	return nil
 }
@@ -692,6 +752,13 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
     OnMessage, broadcast WriteMessage to every connection; ws-gws, gws v1.8.9
     on net/http with ReadLoop per connection, broadcast through
     gws.Broadcaster (the frame encoded once). None compresses.
+  - mmo-net and mmo-gnet, the MMO scenarios' peers: the MMO sample's game
+    (examples/mmo, the same .proto and rules) with each room a set of players
+    behind a mutex (bench/internal/mmopeer). mmo-net is a goroutine per
+    connection on package net, bufio + io.ReadFull, and per connection an
+    outbox a writer goroutine empties with one writev; mmo-gnet plays each
+    packet in OnTraffic and sends everything through Conn.AsyncWrite.
+    servercore plays examples/mmo itself (rooms as job queues).
 - **Load generator**: bench/cmd/loadgen, a process of its own per run, so the
   server's /proc/PID/stat counts the server alone. Connections come from 16
   source addresses 127.0.0.2–17, so 10 000 of them do not exhaust ephemeral
@@ -711,6 +778,9 @@ Flags: ` + "`--rounds N`, `--only REGEXP` (scenario ids, see `--list`), `--peers
   loadgen is used: it is at least as cheap, does not depend on the library
   under test (a client bug cannot hide a server bug), runs where io_uring is
   blocked, and samples the server's /proc at the window's edges itself.
+  The MMO scenarios are the exception: their load is the game's own bots
+  (examples/mmo, on a servercore client service, as ` + "`servercore stress --mode mmo`" + `
+  runs them), which check the game's rules rather than bytes.
 - **Correctness first**: before anything is timed, each peer must pass both
   apps' checks (packets of 4 to 65 535 bytes several to a write, a packet cut
   into 1-byte writes, headers with size 0, 1 and 3 closing only their

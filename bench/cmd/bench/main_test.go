@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,7 +10,7 @@ import (
 
 func TestSelectPeers(t *testing.T) {
 	p, err := selectPeers("", "uring")
-	if err != nil || len(p) != 8 || p[0].Name != "servercore" || strings.Join(p[0].Args, " ") != "--backend uring" {
+	if err != nil || len(p) != 10 || p[0].Name != "servercore" || strings.Join(p[0].Args, " ") != "--backend uring" {
 		t.Fatalf("default peers: %+v, %v", p, err)
 	}
 	p, err = selectPeers("servercore,servercore-uring,gnet", "std")
@@ -31,7 +32,7 @@ func TestSelectPeers(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	full := plan(false, time.Second, 3*time.Second)
-	if len(full) != 21 {
+	if len(full) != 24 {
 		t.Fatalf("full plan has %d scenarios", len(full))
 	}
 	quick := plan(true, time.Second, time.Second)
@@ -104,5 +105,54 @@ func TestTypedEchoPlan(t *testing.T) {
 		} else if len(g) != 1 {
 			t.Errorf("group %v", ids(g))
 		}
+	}
+}
+
+// The MMO scenarios run on the peers that serve the game, the servercore
+// ones and the MMO peers, with the game's settings on both sides.
+func TestMMOPlan(t *testing.T) {
+	peers, err := selectPeers("servercore,servercore-uring,netstd,gnet,mmo-net,mmo-gnet", "std")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, sc := range plan(false, time.Second, 3*time.Second) {
+		if sc.App != "mmo" {
+			for _, p := range peers {
+				if sc.runsOn(p) == slices.Contains([]string{"mmo-net", "mmo-gnet"}, p.Name) && sc.App != "typed" {
+					t.Errorf("%s runs on %s: %v", sc.ID, p.Name, sc.runsOn(p))
+				}
+			}
+			continue
+		}
+		found++
+		var on []string
+		for _, p := range peers {
+			if sc.runsOn(p) {
+				on = append(on, p.Name)
+			}
+		}
+		if got := strings.Join(on, ","); got != "servercore,servercore-uring,mmo-net,mmo-gnet" {
+			t.Errorf("%s runs on %s", sc.ID, got)
+		}
+		conns := sc.Conns
+		if sc.Kind == "mmo-search" {
+			if len(sc.Steps) == 0 || !slices.IsSorted(sc.Steps) || sc.MaxP99 <= 0 || sc.Tick <= 0 {
+				t.Fatalf("%s: steps %v, p99 %v, tick %v", sc.ID, sc.Steps, sc.MaxP99, sc.Tick)
+			}
+			conns = sc.Steps[len(sc.Steps)-1]
+		}
+		srv := strings.Join(sc.serverArgs(conns), " ")
+		load := strings.Join(sc.loadArgsFor("127.0.0.1:1", 1, conns), " ")
+		rooms := fmt.Sprint("--rooms ", sc.rooms(conns))
+		if !strings.Contains(srv, rooms) || !strings.Contains(load, rooms) || strings.Contains(srv, "--tick") != (sc.Tick > 0) {
+			t.Errorf("%s: server %q, load generator %q", sc.ID, srv, load)
+		}
+		if sc.rooms(conns)*mmoRoomSize < conns {
+			t.Errorf("%s: %d players do not fit in %d rooms of %d", sc.ID, conns, sc.rooms(conns), mmoRoomSize)
+		}
+	}
+	if found != 3 {
+		t.Fatalf("%d MMO scenarios", found)
 	}
 }

@@ -14,6 +14,20 @@ type peerDef struct {
 	Bin    string // the binary built from servers/<Bin>
 	Args   []string
 	Speaks []string // the transports it serves: tcp (host:port) and ws (ws:// URL)
+	Apps   []string // the apps it serves, if not those of apps()'s default
+}
+
+// apps are the apps p serves: echo and broadcast, and on the servercore
+// peer also the typed echo and the MMO sample, unless p says otherwise (the
+// MMO peers serve the game alone).
+func (p peerDef) apps() []string {
+	if p.Apps != nil {
+		return p.Apps
+	}
+	if p.Bin == "servercore" {
+		return []string{"echo", "broadcast", "typed", "mmo"}
+	}
+	return []string{"echo", "broadcast"}
 }
 
 // The transports a scenario runs over and a peer serves.
@@ -39,27 +53,32 @@ func (p peerDef) speaks(t string) bool { return slices.Contains(p.Speaks, t) }
 // The ws- peers serve WebSocket only, the TCP ones TCP only, servercore
 // both.
 var defaultPeers = []peerDef{
-	{"servercore", "servercore", []string{"--backend", "std"}, tcpAndWS},
-	{"servercore-uring", "servercore", []string{"--backend", "uring"}, tcpAndWS},
-	{"netstd", "netstd", nil, tcpOnly},
-	{"gnet", "gnet", nil, tcpOnly},
-	{"nbio", "nbio", nil, tcpOnly},
-	{"ws-gorilla", "ws-gorilla", nil, wsOnly},
-	{"ws-nbio", "ws-nbio", nil, wsOnly},
-	{"ws-gws", "ws-gws", nil, wsOnly},
+	{"servercore", "servercore", []string{"--backend", "std"}, tcpAndWS, nil},
+	{"servercore-uring", "servercore", []string{"--backend", "uring"}, tcpAndWS, nil},
+	{"netstd", "netstd", nil, tcpOnly, nil},
+	{"gnet", "gnet", nil, tcpOnly, nil},
+	{"nbio", "nbio", nil, tcpOnly, nil},
+	{"ws-gorilla", "ws-gorilla", nil, wsOnly, nil},
+	{"ws-nbio", "ws-nbio", nil, wsOnly, nil},
+	{"ws-gws", "ws-gws", nil, wsOnly, nil},
+	{"mmo-net", "mmonet", nil, tcpOnly, []string{"mmo"}},
+	{"mmo-gnet", "mmognet", nil, tcpOnly, []string{"mmo"}},
 }
 
 // scenario is one line of the plan.
 type scenario struct {
 	report.Scenario
-	Kind     string // "echo", "broadcast", "idle"
-	App      string // the server's --app: "echo", "broadcast" or "typed"
-	Bin      string // when set, only the peers built from servers/<Bin> serve App and run it
+	Kind     string // "echo", "broadcast", "idle", "mmo", "mmo-idle" or "mmo-search"
+	App      string // the server's --app: "echo", "broadcast", "typed" or "mmo"; only the peers that serve it run it
 	Over     string // the transport: tcp or ws; empty is tcp
 	Conns    int
 	Inflight int
 	Size     int
-	Rate     float64 // broadcast: packets/s per connection
+	Rate     float64       // broadcast: packets/s per connection; mmo: moves/s per player
+	Rooms    int           // mmo: rooms of the server and the bots
+	Tick     time.Duration // mmo: the server's --tick
+	Steps    []int         // mmo-search: the player counts tried, smallest first, one room per 100
+	MaxP99   time.Duration // mmo-search: the p99 a count must hold to pass
 	Warmup   time.Duration
 	Window   time.Duration
 	Quick    bool // part of --quick
@@ -89,6 +108,77 @@ var (
 		{Key: "rss", Label: "server RSS", Unit: "B", Lower: true, Chart: true},
 	}
 )
+
+var (
+	mmoMetrics = []report.Metric{
+		{Key: "cpu", Label: "server CPU/S_MOVE delivered", Unit: "µs", Lower: true, Ratio: true, Chart: true},
+		{Key: "dps", Label: "S_MOVE delivered/s", Unit: "pkt/s", Ratio: true, Chart: true},
+		{Key: "p50", Label: "move-to-seen p50", Unit: "ms", Lower: true},
+		{Key: "p99", Label: "move-to-seen p99", Unit: "ms", Lower: true, Chart: true},
+		{Key: "rsspp", Label: "server RSS/player", Unit: "B", Lower: true},
+		{Key: "viol", Label: "violations", Lower: true},
+		{Key: "ccpu", Label: "client CPU/S_MOVE", Unit: "µs", Lower: true},
+	}
+	mmoIdleMetrics = []report.Metric{
+		{Key: "bpc", Label: "RSS per idle player", Unit: "B", Lower: true, Ratio: true, Chart: true},
+		{Key: "cold", Label: "RSS per idle player from a fresh server", Unit: "B", Lower: true},
+		{Key: "rss", Label: "server RSS", Unit: "B", Lower: true, Chart: true},
+	}
+	mmoSearchMetrics = []report.Metric{
+		{Key: "players", Label: "most players held", Ratio: true, Chart: true},
+		{Key: "p99", Label: "move-to-seen p99 there", Unit: "ms", Lower: true},
+		{Key: "cpu", Label: "server CPU/S_MOVE there", Unit: "µs", Lower: true, Chart: true},
+		{Key: "dps", Label: "S_MOVE delivered/s there", Unit: "pkt/s"},
+	}
+)
+
+// mmoRoomSize is how many players a room of the MMO scenarios holds.
+const mmoRoomSize = 100
+
+// mmoPlan is the MMO sample's scenarios: the game of examples/mmo, played
+// by its own bots, on the servercore peer and on the peers that play the
+// same game from the same .proto.
+func mmoPlan() []scenario {
+	return []scenario{
+		{
+			Scenario: report.Scenario{
+				ID:    "mmo-1000p-10r",
+				Title: "MMO, 1000 players in 10 rooms, 10 moves/s each, immediate relay",
+				Desc: "The MMO sample (examples/mmo) played by its own bots (examples/mmo bot.go, as servercore stress --mode mmo runs them): " +
+					"1000 players log in, enter room i mod 10 (100 a room) and move 10 times a second; every move is relayed at once as an S_MOVE " +
+					"to the 99 others: about 990 000 deliveries/s offered. The bots check the game (spawn before moves, none after a despawn, " +
+					"every move delivered in order, each room's membership converging); a run with a violation or a lost move does not count. " +
+					"Server CPU is utime+stime over the window divided by the S_MOVE seen in it; latency is from a move's sending to its being seen.",
+				Metrics: mmoMetrics,
+			},
+			Kind: "mmo", App: "mmo", Conns: 1000, Rooms: 10, Rate: 10,
+		},
+		{
+			Scenario: report.Scenario{
+				ID:    "mmo-idle",
+				Title: "MMO, memory per idle player, 10 000 players",
+				Desc: "Server RSS growth over 10 000 players that each logged in and entered a room (room i mod 110, at most 100 a room) and then hold still, " +
+					"divided by them, measured on a server already holding 1 000 such players. The players read their own answers only; " +
+					"the spawns of later players wait in their sockets.",
+				Metrics: mmoIdleMetrics,
+			},
+			Kind: "mmo-idle", App: "mmo", Conns: 10000, Rooms: 110,
+		},
+		{
+			Scenario: report.Scenario{
+				ID:    "mmo-tick100ms",
+				Title: "MMO with --tick 100ms: the most players held",
+				Desc: "The server relays each moved player's latest position once per 100 ms tick. Player counts are tried smallest first " +
+					"(50, 100, 200, 400, 800, 1600, 3200, 6400; 100 a room, at least 2 rooms, 10 moves/s each, a fresh server each), until one fails: " +
+					"a count holds if move-to-seen p99 is at most 150 ms and the bots see nothing but superseded moves dropped " +
+					"(each player's moves in order, and the latest of each seen by all). The figure is the largest count that held; 0 if none did.",
+				Metrics: mmoSearchMetrics,
+			},
+			Kind: "mmo-search", App: "mmo", Rate: 10, Tick: 100 * time.Millisecond,
+			Steps: []int{50, 100, 200, 400, 800, 1600, 3200, 6400}, MaxP99: 150 * time.Millisecond,
+		},
+	}
+}
 
 // plan returns the scenarios; quick keeps the short list and shortens the
 // windows.
@@ -140,7 +230,7 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 				Twin:     twin,
 				TwinName: "raw echo",
 			},
-			Kind: "echo", App: "typed", Bin: "servercore", Conns: t.conns, Inflight: t.inflight, Size: t.size,
+			Kind: "echo", App: "typed", Conns: t.conns, Inflight: t.inflight, Size: t.size,
 			Quick: t.quick,
 		})
 	}
@@ -205,6 +295,7 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 		sc.Over, sc.Quick = ws, false
 		out = append(out, sc)
 	}
+	out = append(out, mmoPlan()...)
 
 	var sel []scenario
 	for _, sc := range out {
@@ -212,7 +303,7 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 			continue
 		}
 		sc.Warmup, sc.Window = warmup, window
-		if sc.Kind == "idle" {
+		if sc.Kind == "idle" || sc.Kind == "mmo-idle" {
 			sc.Warmup = max(warmup, time.Second) // settle time
 		}
 		sel = append(sel, sc)
@@ -222,7 +313,7 @@ func plan(quick bool, warmup, window time.Duration) []scenario {
 
 // runsOn reports whether peer p runs sc.
 func (sc scenario) runsOn(p peerDef) bool {
-	return (sc.Bin == "" || sc.Bin == p.Bin) && p.speaks(sc.transport())
+	return slices.Contains(p.apps(), sc.App) && p.speaks(sc.transport())
 }
 
 // transport is what sc runs over: tcp or ws.
@@ -272,14 +363,44 @@ func rounds(scs []scenario) [][]scenario {
 	return groups
 }
 
+// serverArgs are the arguments of the server's app, beyond --app, for a
+// run of sc with conns players.
+func (sc scenario) serverArgs(conns int) []string {
+	if sc.App != "mmo" {
+		return nil
+	}
+	args := []string{"--rooms", fmt.Sprint(sc.rooms(conns)), "--room-capacity", fmt.Sprint(max(mmoRoomSize, conns/sc.rooms(conns)+1))}
+	if sc.Tick > 0 {
+		args = append(args, "--tick", sc.Tick.String())
+	}
+	return args
+}
+
+// rooms are the rooms of a run of sc with conns players.
+func (sc scenario) rooms(conns int) int {
+	if sc.Rooms > 0 {
+		return sc.Rooms
+	}
+	return max(2, conns/mmoRoomSize)
+}
+
 // loadArgs are the load generator's arguments for sc.
 func (sc scenario) loadArgs(target string, pid int) []string {
+	return sc.loadArgsFor(target, pid, sc.Conns)
+}
+
+// loadArgsFor are the load generator's arguments for a run of sc with conns
+// connections (a step of a search).
+func (sc scenario) loadArgsFor(target string, pid, conns int) []string {
 	mode := sc.Kind
-	if sc.App == "typed" {
+	switch {
+	case sc.App == "typed":
 		mode = "typed-echo"
+	case sc.Kind == "mmo-search":
+		mode = "mmo"
 	}
 	args := []string{
-		"--mode", mode, "--target", target, "--conns", fmt.Sprint(sc.Conns),
+		"--mode", mode, "--target", target, "--conns", fmt.Sprint(conns),
 		"--size", fmt.Sprint(sc.Size), "--warmup", sc.Warmup.String(), "--duration", sc.Window.String(),
 		"--server-pid", fmt.Sprint(pid),
 	}
@@ -288,6 +409,10 @@ func (sc scenario) loadArgs(target string, pid int) []string {
 		args = append(args, "--inflight", fmt.Sprint(sc.Inflight))
 	case "broadcast":
 		args = append(args, "--rate", fmt.Sprint(sc.Rate))
+	case "mmo", "mmo-search":
+		args = append(args, "--rate", fmt.Sprint(sc.Rate), "--rooms", fmt.Sprint(sc.rooms(conns)), "--tick", sc.Tick.String())
+	case "mmo-idle":
+		args = append(args, "--rooms", fmt.Sprint(sc.rooms(conns)))
 	}
 	return args
 }

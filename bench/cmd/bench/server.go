@@ -23,15 +23,16 @@ type server struct {
 	err    error         // its exit status, once exited
 }
 
-// startServer runs a peer with the app over transport t and waits for its
-// "listening on" line, whose address (host:port, or a ws:// URL) the load
-// generator then targets. Its stderr and later stdout go to log.
-func startServer(binDir string, p peerDef, app, t string, log *os.File) (*server, error) {
+// startServer runs a peer with the app (and the app's arguments) over
+// transport t and waits for its "listening on" line, whose address
+// (host:port, or a ws:// URL) the load generator then targets. Its stderr
+// and later stdout go to log.
+func startServer(binDir string, p peerDef, app, t string, appArgs []string, log *os.File) (*server, error) {
 	listen := "127.0.0.1:0"
 	if t == ws {
 		listen = wsListen
 	}
-	args := append([]string{"--listen", listen, "--app", app}, p.Args...)
+	args := append(append([]string{"--listen", listen, "--app", app}, appArgs...), p.Args...)
 	cmd := exec.Command(filepath.Join(binDir, p.Bin), args...)
 	fmt.Fprintf(log, "\n=== %s %s: %s %s\n", time.Now().Format(time.TimeOnly), p.Name, p.Bin, strings.Join(args, " "))
 	tail := &tailWriter{}

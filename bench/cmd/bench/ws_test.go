@@ -80,7 +80,7 @@ func TestWebSocketPeers(t *testing.T) {
 		p := peerByName(t, name)
 		for _, app := range peerApps(p, ws) {
 			t.Run(name+"/"+app, func(t *testing.T) {
-				s, err := startServer(bin, p, app, ws, logf)
+				s, err := startServer(bin, p, app, ws, nil, logf)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -93,7 +93,7 @@ func TestWebSocketPeers(t *testing.T) {
 					t.Fatalf("listening on %q", s.addr)
 				}
 				ctx := context.Background()
-				if err := check(ctx, app, s.addr); err != nil {
+				if err := check(ctx, app, s.addr, 0); err != nil {
 					t.Fatalf("correctness check: %v", err)
 				}
 				o := load.Options{Target: s.addr, Conns: 5, Inflight: 4, Size: 64, Rate: 20,

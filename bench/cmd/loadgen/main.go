@@ -6,9 +6,11 @@
 //
 // It prints one JSON object (load.Result) on stdout. Modes: echo,
 // typed-echo (the echo load in C_Echo/S_Echo messages, for the servercore
-// peer's typed app), broadcast, idle, check-echo, check-typed-echo,
-// check-broadcast (the correctness checks; the exit code tells). A
-// ws://host:port/path target runs the same modes over WebSocket clients.
+// peer's typed app), broadcast, idle, mmo (the MMO sample's bots, from
+// examples/mmo), mmo-idle (memory per idle player), check-echo,
+// check-typed-echo, check-broadcast, check-mmo (the correctness checks; the
+// exit code tells). A ws://host:port/path target runs the echo, broadcast
+// and idle modes over WebSocket clients.
 package main
 
 import (
@@ -26,12 +28,17 @@ import (
 
 func main() {
 	var o load.Options
-	flag.StringVar(&o.Mode, "mode", "echo", "echo, typed-echo, broadcast, idle, check-echo, check-typed-echo or check-broadcast")
+	flag.StringVar(&o.Mode, "mode", "echo", "echo, typed-echo, broadcast, idle, mmo, mmo-idle, check-echo, check-typed-echo, check-broadcast or check-mmo")
 	flag.StringVar(&o.Target, "target", "127.0.0.1:9000", "server address host:port, or a ws://host:port/path URL")
 	flag.IntVar(&o.Conns, "conns", 100, "connections")
 	flag.IntVar(&o.Inflight, "inflight", 1, "echo: packets in flight per connection")
 	flag.IntVar(&o.Size, "size", 64, "packet size in bytes, header included")
-	flag.Float64Var(&o.Rate, "rate", 10, "broadcast: packets per second per connection")
+	flag.Float64Var(&o.Rate, "rate", 10, "broadcast: packets per second per connection; mmo: moves per second per player")
+	flag.IntVar(&o.Rooms, "rooms", 1, "mmo: rooms the players spread over (player i enters room i mod rooms)")
+	flag.Float64Var(&o.ChatRate, "chat-rate", 0, "mmo: chats per second per player")
+	flag.DurationVar(&o.Tick, "tick", 0, "mmo: the server's --tick (0: it relays every move at once)")
+	flag.BoolVar(&o.Churn, "churn", false, "mmo: players leave their room now and then, and enter it again")
+	flag.StringVar(&o.Backend, "backend", "auto", "mmo: the bots' servercore engine (auto, uring or std)")
 	flag.DurationVar(&o.Warmup, "warmup", time.Second, "warm-up before the window (idle: settle time)")
 	flag.DurationVar(&o.Duration, "duration", 3*time.Second, "measured window")
 	flag.IntVar(&o.ServerPID, "server-pid", 0, "server process to sample CPU time and RSS of")
@@ -52,6 +59,12 @@ func main() {
 		res, err = load.RunBroadcast(ctx, o)
 	case "idle":
 		res, err = load.RunIdle(ctx, o)
+	case "mmo":
+		res, err = load.RunMMO(ctx, o)
+	case "mmo-idle":
+		res, err = load.RunMMOIdle(ctx, o)
+	case "check-mmo":
+		err = load.CheckMMOServer(ctx, o.Target, o.Tick)
 	case "check-echo":
 		err = load.CheckEchoServer(ctx, o.Target)
 	case "check-typed-echo":

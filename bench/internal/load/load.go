@@ -26,7 +26,7 @@ import (
 
 // Options configure one run.
 type Options struct {
-	Mode      string        // "echo", "typed-echo", "broadcast" or "idle"
+	Mode      string        // "echo", "typed-echo", "broadcast", "idle", "mmo" or "mmo-idle"
 	Target    string        // server address host:port
 	Conns     int           // connections
 	Inflight  int           // echo: packets in flight per connection
@@ -35,6 +35,14 @@ type Options struct {
 	Warmup    time.Duration // before the window (echo, broadcast); settle time (idle)
 	Duration  time.Duration // the measured window
 	ServerPID int           // sampled at the window's edges when > 0
+
+	// The MMO bots' settings (mmo, mmo-idle, check-mmo); Rate is their
+	// moves a second.
+	Rooms    int           // rooms the players spread over, at most the server's
+	ChatRate float64       // chats a second per player
+	Tick     time.Duration // the server's tick: the bots then check each player's latest move
+	Churn    bool          // players leave their room now and then, and enter it again
+	Backend  string        // the bots' servercore engine
 }
 
 // Result is what one run measured. Times are in microseconds, rates per
@@ -60,17 +68,21 @@ type Result struct {
 	RSSPerConn      float64 `json:"rss_per_conn"`      // idle: growth per connection over a base
 	RSSPerConnCold  float64 `json:"rss_per_conn_cold"` // idle: from the fresh server, fixed costs included
 
-	DialErrors  int64  `json:"dial_errors"`
-	ConnErrors  int64  `json:"conn_errors"` // connections that failed or closed during the run
-	Mismatches  int64  `json:"mismatches"`  // packets with a wrong byte, size, id or sequence
-	OrderErrors int64  `json:"order_errors"`
-	Lost        int64  `json:"lost"` // broadcast: deliveries that never arrived
-	FirstError  string `json:"first_error,omitempty"`
+	DialErrors  int64   `json:"dial_errors"`
+	ConnErrors  int64   `json:"conn_errors"` // connections that failed or closed during the run
+	Mismatches  int64   `json:"mismatches"`  // packets with a wrong byte, size, id or sequence
+	OrderErrors int64   `json:"order_errors"`
+	Lost        int64   `json:"lost"`       // broadcast: deliveries that never arrived; mmo: moves never seen
+	Violations  int64   `json:"violations"` // mmo: the game's rules broken, as the bots saw it
+	MovesSent   uint64  `json:"moves_sent"` // mmo: moves the bots made over the whole run
+	MovesSeen   uint64  `json:"moves_seen"` // mmo: S_MOVE the bots got over the whole run
+	MaxLatency  float64 `json:"max_us"`     // mmo: the longest move-to-seen, whole run
+	FirstError  string  `json:"first_error,omitempty"`
 }
 
 // Failed reports whether the server answered wrongly or dropped anything.
 func (r *Result) Failed() bool {
-	return r.DialErrors+r.ConnErrors+r.Mismatches+r.OrderErrors+r.Lost > 0
+	return r.DialErrors+r.ConnErrors+r.Mismatches+r.OrderErrors+r.Lost+r.Violations > 0
 }
 
 const (

@@ -35,10 +35,15 @@ type Flags struct {
 // echo and broadcast; extraApps are the apps only this peer serves (the
 // servercore peer's typed echo, which needs the library's generated code).
 func Parse(extraApps ...string) Flags {
-	apps := append([]string{"echo", "broadcast"}, extraApps...)
+	return ParseOnly(append([]string{"echo", "broadcast"}, extraApps...)...)
+}
+
+// ParseOnly is Parse for a peer that serves only apps (the MMO peers, which
+// serve the game alone); the first is the default --app.
+func ParseOnly(apps ...string) Flags {
 	var f Flags
 	flag.StringVar(&f.Listen, "listen", "127.0.0.1:0", "address to listen on (host:port; port 0 picks one)")
-	flag.StringVar(&f.App, "app", "echo", "application: "+strings.Join(apps, ", "))
+	flag.StringVar(&f.App, "app", apps[0], "application: "+strings.Join(apps, ", "))
 	flag.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for diagnosis)")
 	flag.Parse()
 	if !slices.Contains(apps, f.App) {

@@ -9,15 +9,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
+	"servercore/bench/internal/gnetpeer"
 	"servercore/bench/internal/peer"
 )
 
@@ -100,7 +97,7 @@ func main() {
 	s := &server{broadcast: f.App == "broadcast", ready: make(chan gnet.Engine, 1), conns: make(map[gnet.Conn]struct{})}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- gnet.Run(s, "tcp4://"+f.Listen, gnet.WithMulticore(true), gnet.WithLogger(stderrLogger{}))
+		errc <- gnet.Run(s, "tcp4://"+f.Listen, gnet.WithMulticore(true), gnet.WithLogger(gnetpeer.Logger{}))
 	}()
 	var eng gnet.Engine
 	select {
@@ -108,7 +105,7 @@ func main() {
 	case err := <-errc:
 		peer.Fatal(err)
 	}
-	addr, err := listenAddr(eng, f.Listen)
+	addr, err := gnetpeer.ListenAddr(eng, f.Listen)
 	if err != nil {
 		peer.Fatal(err)
 	}
@@ -120,46 +117,4 @@ func main() {
 		peer.Fatal(fmt.Errorf("stop: %w", err))
 	}
 	<-errc
-}
-
-// stderrLogger keeps gnet's warnings and errors on stderr, off the stdout
-// the harness reads the "listening on" line from.
-type stderrLogger struct{}
-
-func (stderrLogger) Debugf(string, ...any) {}
-func (stderrLogger) Infof(string, ...any)  {}
-func (stderrLogger) Warnf(f string, a ...any) {
-	fmt.Fprintf(os.Stderr, "gnet: warning: "+f+"\n", a...)
-}
-func (stderrLogger) Errorf(f string, a ...any) { fmt.Fprintf(os.Stderr, "gnet: error: "+f+"\n", a...) }
-func (stderrLogger) Fatalf(f string, a ...any) {
-	fmt.Fprintf(os.Stderr, "gnet: fatal: "+f+"\n", a...)
-	os.Exit(1)
-}
-
-// listenAddr finds the port gnet bound, for a listen address with port 0.
-func listenAddr(eng gnet.Engine, want string) (string, error) {
-	host, port, err := net.SplitHostPort(want)
-	if err != nil {
-		return "", err
-	}
-	if port != "0" {
-		return want, nil
-	}
-	fd, err := eng.Dup()
-	if err != nil {
-		return "", err
-	}
-	defer syscall.Close(fd)
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		return "", err
-	}
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return net.JoinHostPort(host, strconv.Itoa(a.Port)), nil
-	case *syscall.SockaddrInet6:
-		return net.JoinHostPort(host, strconv.Itoa(a.Port)), nil
-	}
-	return "", fmt.Errorf("unexpected listener address %T", sa)
 }

@@ -6,6 +6,8 @@
 // protoc-gen-servercore generates, to weigh that code against the raw echo.
 // Given a ws://host:port/path --listen address it serves the same apps over
 // the library's WebSocket sessions.
+// And it serves the MMO sample (examples/mmo, rooms as job queues), the game
+// the mmo peers also play.
 package main
 
 import (
@@ -15,9 +17,11 @@ import (
 	"time"
 
 	"servercore"
+	"servercore/bench/internal/mmopeer"
 	"servercore/bench/internal/peer"
 	"servercore/examples/broadcast"
 	"servercore/examples/echo"
+	"servercore/examples/mmo"
 	"servercore/examples/typedecho"
 )
 
@@ -25,7 +29,8 @@ func main() {
 	backend := flag.String("backend", "auto", "engine: auto, std, uring or iocp")
 	ioThreads := flag.Int("io-threads", 0, "threads the engine completes I/O on (0: GOMAXPROCS)")
 	sendInterval := flag.Duration("send-interval", 0, "hold each session's writes to one per interval (0: write at once)")
-	f := peer.Parse("typed")
+	game := mmopeer.RegisterFlags(flag.CommandLine)
+	f := peer.Parse("typed", "mmo")
 	defer peer.StopProfile()
 
 	newSession := echo.NewSession
@@ -34,6 +39,15 @@ func main() {
 		newSession = broadcast.NewSession
 	case "typed":
 		newSession = typedecho.NewSession
+	}
+	var g *mmo.Game
+	if f.App == "mmo" {
+		var err error
+		g, err = mmo.NewGame(mmo.Config{Rooms: game.Rooms, RoomCapacity: game.RoomCapacity, Tick: game.Tick})
+		if err != nil {
+			peer.Fatal(err)
+		}
+		newSession = g.NewSession
 	}
 	svc, err := servercore.NewServerService(f.Listen, servercore.Config{
 		NewPacketSession: newSession,
@@ -58,5 +72,10 @@ func main() {
 	defer cancel()
 	if err := svc.Stop(ctx); err != nil {
 		peer.Fatal(fmt.Errorf("stop: %w", err))
+	}
+	if g != nil {
+		if err := g.Close(ctx); err != nil {
+			peer.Fatal(fmt.Errorf("stop the game: %w", err))
+		}
 	}
 }
