@@ -84,7 +84,8 @@ export class Client {
   onChange: () => void = () => {};
 
   private ws?: WebSocket;
-  private wantRoom = -1; // the room to enter once out of the current one
+  private wantRoom = -1; // the room to be in: entered once out of the current one
+  private asked = -1; // the room of the enter awaiting its answer
   private askedAt = 0; // when the login, enter or leave awaiting its answer was sent
   private chatsAt = new Map<string, number[]>(); // own chats awaiting their relay, by text
 
@@ -127,15 +128,23 @@ export class Client {
     };
   }
 
-  /** enter moves the player to room: it leaves the one it is in first. */
+  /**
+   * enter moves the player to room: it leaves the one it is in first. While
+   * a login, an enter or a leave awaits its answer, the room is only noted,
+   * and gone to once the answer came: the last one asked for wins.
+   */
   enter(room: number): void {
     this.wantRoom = room;
-    if (this.phase === "in") {
-      this.setPhase("leaving", `leaving room ${this.room}`);
-      this.ask(C_LEAVE_GAMESchema, ID.C_LEAVE_GAME, {});
+    if (this.phase === "in" && room !== this.room) {
+      this.leave();
     } else if (this.phase === "out") {
       this.enterWanted();
     }
+  }
+
+  /** live tells whether the session is logged in, or logging in, and not closing. */
+  get live(): boolean {
+    return ["login", "entering", "in", "leaving", "out"].includes(this.phase);
   }
 
   /** move makes (x, y) the player's position and tells the room. */
@@ -194,13 +203,15 @@ export class Client {
         const m = fromBinary(S_ENTER_GAMESchema, payload);
         this.answered();
         if (!m.success || !m.player) {
-          this.setPhase("out", `room ${this.wantRoom} refused the player`);
+          this.setPhase("out", `room ${this.asked} refused the player`);
+          if (this.wantRoom !== this.asked) this.enterWanted(); // another was picked meanwhile
           return;
         }
-        this.room = this.wantRoom;
+        this.room = this.asked;
         this.players.clear();
         this.spawn(m.player);
         this.setPhase("in", `in room ${this.room}`);
+        if (this.wantRoom !== this.room) this.leave(); // another was picked meanwhile
         return;
       }
       case ID.S_LEAVE_GAME:
@@ -251,8 +262,14 @@ export class Client {
       this.setPhase("out", "logged in, in no room");
       return;
     }
-    this.setPhase("entering", `entering room ${this.wantRoom}`);
-    this.ask(C_ENTER_GAMESchema, ID.C_ENTER_GAME, { roomId: this.wantRoom });
+    this.asked = this.wantRoom;
+    this.setPhase("entering", `entering room ${this.asked}`);
+    this.ask(C_ENTER_GAMESchema, ID.C_ENTER_GAME, { roomId: this.asked });
+  }
+
+  private leave(): void {
+    this.setPhase("leaving", `leaving room ${this.room}`);
+    this.ask(C_LEAVE_GAMESchema, ID.C_LEAVE_GAME, {});
   }
 
   private spawn(o: ObjectInfo): void {

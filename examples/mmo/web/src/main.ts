@@ -81,21 +81,26 @@ declare global {
 }
 window.mmo = mmo;
 
-/** join connects as the name typed to the room picked, or only changes rooms when already logged in under that name. */
-function join(): void {
+/**
+ * join connects as the name typed to the room picked, or only changes rooms
+ * when already logged in under that name; a name or room given is typed or
+ * picked first.
+ */
+function join(name?: string, room?: number): void {
   if (!config) return;
-  const name = nameInput.value.trim();
-  const room = Number(roomSelect.value);
-  if (!validName(name)) {
+  if (name !== undefined) nameInput.value = name;
+  if (room !== undefined) roomSelect.value = String(room);
+  const who = nameInput.value.trim();
+  const where = Number(roomSelect.value);
+  if (!validName(who)) {
     statusLine.textContent = "a name is 1 to 32 bytes, without control characters";
     return;
   }
-  localStorage.setItem("mmo.name", name);
-  const live = client.phase === "in" || client.phase === "out";
-  if (live && client.name === name) {
-    client.enter(room);
+  localStorage.setItem("mmo.name", who);
+  if (client.live && client.name === who) {
+    client.enter(where);
   } else {
-    client.connect(config.webSocket, name, room);
+    client.connect(config.webSocket, who, where);
   }
   canvas.focus();
 }
@@ -146,9 +151,12 @@ window.addEventListener("blur", () => {
   }
 });
 
-joinButton.addEventListener("click", join);
+joinButton.addEventListener("click", () => join());
+nameInput.addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter") join();
+});
 roomSelect.addEventListener("change", () => {
-  if (client.phase === "in" || client.phase === "out") join();
+  if (client.live) join();
 });
 chatForm.addEventListener("submit", (ev) => {
   ev.preventDefault();

@@ -123,11 +123,15 @@ type page struct {
 	errs   chan string // the page's uncaught exceptions and console errors
 }
 
-// openPage opens the client in a new tab of browser, as name in room.
+// openPage opens the client in a new tab of browser, joining as name in
+// room; with no name, the page is opened bare, to be joined by hand.
 func openPage(t *testing.T, browser context.Context, pageURL, name string, room int) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	p := &page{t: t, name: name, ctx: ctx, cancel: cancel, errs: make(chan string, 100)}
+	if name == "" {
+		p.name = "a bare page"
+	}
 	t.Cleanup(p.close)
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		t.Fatalf("%s: open a tab: %v", name, err)
@@ -145,7 +149,10 @@ func openPage(t *testing.T, browser context.Context, pageURL, name string, room 
 			}
 		}
 	}()
-	u := fmt.Sprintf("%s?name=%s&room=%d", pageURL, url.QueryEscape(name), room)
+	u := pageURL
+	if name != "" {
+		u = fmt.Sprintf("%s?name=%s&room=%d", pageURL, url.QueryEscape(name), room)
+	}
 	p.do(chromedp.Navigate(u))
 	return p
 }
@@ -360,5 +367,6 @@ func TestBrowserClient(t *testing.T) {
 		return s.Phase == "in" && s.Room == room+1 && len(s.Players) == 1 && there
 	})
 	gopher.waitUntil("gopher seeing bob leave", func(b *botView) bool { return b.named("bob") == 0 })
+
 	bob.checkErrors()
 }
