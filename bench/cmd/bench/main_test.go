@@ -118,6 +118,9 @@ func TestMMOPlan(t *testing.T) {
 	found := 0
 	for _, sc := range plan(false, time.Second, 3*time.Second) {
 		if sc.App != "mmo" {
+			if sc.transport() != tcp {
+				continue // the WebSocket scenarios: TestWebSocketPlan
+			}
 			for _, p := range peers {
 				if sc.runsOn(p) == slices.Contains([]string{"mmo-net", "mmo-gnet"}, p.Name) && sc.App != "typed" {
 					t.Errorf("%s runs on %s: %v", sc.ID, p.Name, sc.runsOn(p))
