@@ -13,6 +13,9 @@ export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
 
 missing=()
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
+# protoc's own .proto files (descriptor.proto), which a protoc installed
+# without its recommended packages lacks.
+[ -f /usr/include/google/protobuf/descriptor.proto ] || missing+=(libprotobuf-dev)
 /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf)
 if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq

@@ -13,6 +13,9 @@ web=examples/mmo/web
 
 missing=()
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
+# protoc's own .proto files (descriptor.proto), which a protoc installed
+# without its recommended packages lacks.
+[ -f /usr/include/google/protobuf/descriptor.proto ] || missing+=(libprotobuf-dev)
 command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
