@@ -126,8 +126,10 @@ func TestCollectorScripted(t *testing.T) {
 			t.Fatalf("servercore_job_start_latency_seconds: %v, want one histogram", lat)
 		}
 		h := lat.GetMetric()[0].GetHistogram()
-		if h.GetSampleCount() != 2 || h.GetSampleSum() <= 0 || len(h.GetBucket()) != 19+1 {
-			t.Errorf("job latency histogram: %d samples, sum %v, %d buckets; want 2, above 0, 19 and +Inf", h.GetSampleCount(), h.GetSampleSum(), len(h.GetBucket()))
+		// One post in 16 is timed, one per queue at a time: the 16th and,
+		// if the 16th has started by then, the 32nd.
+		if n := h.GetSampleCount(); n < 1 || n > 2 || h.GetSampleSum() <= 0 || len(h.GetBucket()) != 19+1 {
+			t.Errorf("job latency histogram: %d samples, sum %v, %d buckets; want 1 or 2, above 0, 19 and +Inf", h.GetSampleCount(), h.GetSampleSum(), len(h.GetBucket()))
 		}
 		prev := uint64(0)
 		for _, b := range h.GetBucket() {
