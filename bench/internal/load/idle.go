@@ -18,27 +18,52 @@ import (
 // divided by them; RSSPerConnCold counts from the fresh server over all of
 // them, fixed costs included. The server runs the echo app.
 func RunIdle(ctx context.Context, o Options) (*Result, error) {
+	st := newRunState()
+	size := max(o.Size, checkpacket.MinSize)
+	return measureIdle(ctx, o, "idle", st, func(i int, c Conn) error {
+		b := make([]byte, 2*size)
+		putEcho(b[:size], uint32(i), 0)
+		if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			return err
+		}
+		if _, err := c.Write(b[:size]); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(c, b[size:]); err != nil {
+			return err
+		}
+		if err := checkEcho(b[size:], uint32(i), 0); err != nil {
+			st.fail(&st.mismatches, "conn %d: %v", i, err)
+		}
+		return c.SetDeadline(time.Time{})
+	})
+}
+
+// measureIdle measures the server's RSS growth per idle connection: a base
+// of o.Conns/10 connections first, then o.Conns more, each made ready by
+// setup (numbered from 0, which picks its source address) and then held
+// still. mode names the measurement in errors.
+func measureIdle(ctx context.Context, o Options, mode string, st *runState, setup func(i int, c Conn) error) (*Result, error) {
 	if o.ServerPID <= 0 {
-		return nil, fmt.Errorf("idle mode needs the server's pid")
+		return nil, fmt.Errorf("%s mode needs the server's pid", mode)
 	}
 	res := &Result{Options: o}
 	fresh, err := ReadProc(o.ServerPID)
 	if err != nil {
 		return nil, err
 	}
-	st := newRunState()
 	baseConns := o.Conns / 10
-	base, baseFailed, err := idleConns(ctx, o, st, 0, baseConns)
+	base, baseFailed, err := dialAll(ctx, o.Target, 0, baseConns, setup)
 	defer abortAll(base)
 	if err != nil || baseFailed > 0 {
-		return nil, fmt.Errorf("idle: %d of %d base connections failed: %v", baseFailed, baseConns, err)
+		return nil, fmt.Errorf("%s: %d of %d base connections failed: %v", mode, baseFailed, baseConns, err)
 	}
 	sleepCtx(ctx, o.Warmup)
 	before, err := ReadProc(o.ServerPID)
 	if err != nil {
 		return nil, err
 	}
-	conns, failed, err := idleConns(ctx, o, st, baseConns, o.Conns)
+	conns, failed, err := dialAll(ctx, o.Target, baseConns, o.Conns, setup)
 	defer abortAll(conns)
 	res.DialErrors = int64(failed)
 	if err != nil {
@@ -56,27 +81,4 @@ func RunIdle(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.finish(st, nil)
 	return res, ctx.Err()
-}
-
-// idleConns dials n connections, numbered from first (which picks their
-// source addresses), each doing one echo round trip.
-func idleConns(ctx context.Context, o Options, st *runState, first, n int) ([]Conn, int, error) {
-	size := max(o.Size, checkpacket.MinSize)
-	return dialAll(ctx, o.Target, first, n, func(i int, c Conn) error {
-		b := make([]byte, 2*size)
-		putEcho(b[:size], uint32(i), 0)
-		if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-			return err
-		}
-		if _, err := c.Write(b[:size]); err != nil {
-			return err
-		}
-		if _, err := io.ReadFull(c, b[size:]); err != nil {
-			return err
-		}
-		if err := checkEcho(b[size:], uint32(i), 0); err != nil {
-			st.fail(&st.mismatches, "conn %d: %v", i, err)
-		}
-		return c.SetDeadline(time.Time{})
-	})
 }

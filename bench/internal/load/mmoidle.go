@@ -21,45 +21,7 @@ import (
 // more than their own answers; the spawns of those who come after them wait
 // in their sockets.
 func RunMMOIdle(ctx context.Context, o Options) (*Result, error) {
-	if o.ServerPID <= 0 {
-		return nil, fmt.Errorf("mmo-idle mode needs the server's pid")
-	}
-	res := &Result{Options: o}
-	fresh, err := ReadProc(o.ServerPID)
-	if err != nil {
-		return nil, err
-	}
-	st := newRunState()
-	enter := func(i int, c Conn) error { return enterIdle(c, i, o.Rooms) }
-	baseConns := o.Conns / 10
-	base, baseFailed, err := dialAll(ctx, o.Target, 0, baseConns, enter)
-	defer abortAll(base)
-	if err != nil || baseFailed > 0 {
-		return nil, fmt.Errorf("mmo-idle: %d of %d base players failed: %v", baseFailed, baseConns, err)
-	}
-	sleepCtx(ctx, o.Warmup)
-	before, err := ReadProc(o.ServerPID)
-	if err != nil {
-		return nil, err
-	}
-	conns, failed, err := dialAll(ctx, o.Target, baseConns, o.Conns, enter)
-	defer abortAll(conns)
-	res.DialErrors = int64(failed)
-	if err != nil {
-		res.FirstError = err.Error()
-	}
-	sleepCtx(ctx, o.Warmup)
-	after, err := ReadProc(o.ServerPID)
-	if err != nil {
-		return nil, err
-	}
-	res.ServerRSSStart, res.ServerRSSEnd = before.RSS, after.RSS
-	if n := o.Conns - failed; n > 0 {
-		res.RSSPerConn = float64(after.RSS-before.RSS) / float64(n)
-		res.RSSPerConnCold = float64(after.RSS-fresh.RSS) / float64(n+baseConns)
-	}
-	res.finish(st, nil)
-	return res, ctx.Err()
+	return measureIdle(ctx, o, "mmo-idle", newRunState(), func(i int, c Conn) error { return enterIdle(c, i, o.Rooms) })
 }
 
 // enterIdle logs player i in on c and enters it into room i mod rooms,
