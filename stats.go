@@ -87,6 +87,15 @@ func (d DisconnectCounts) All() iter.Seq2[string, uint64] {
 	}
 }
 
+// Add adds o's counts to d's, cause by cause: the counts of several
+// services (a server listening on TCP and WebSocket, say) as one.
+func (d *DisconnectCounts) Add(o DisconnectCounts) {
+	for _, c := range disconnectCauses {
+		*c.field(d) += *c.field(&o)
+	}
+	d.Other += o.Other
+}
+
 // disconnectCounts counts ended sessions by cause, in the order of
 // disconnectCauses, other last; a session ends once, so plain atomics are
 // cheap enough.

@@ -44,3 +44,24 @@ func TestStatsDisconnectsByCause(t *testing.T) {
 		}
 	})
 }
+
+// Add sums every cause, other included, so no cause is left out of a sum.
+func TestDisconnectCountsAdd(t *testing.T) {
+	var d DisconnectCounts
+	for _, c := range disconnectCauses {
+		*c.field(&d) = uint64(len(c.name))
+	}
+	d.Other = 7
+	var sum DisconnectCounts
+	sum.Add(d)
+	sum.Add(d)
+	want := map[string]uint64{}
+	for name, n := range d.All() {
+		want[name] = 2 * n
+	}
+	for name, n := range sum.All() {
+		if n != want[name] || n == 0 {
+			t.Errorf("%s: %d, want %d", name, n, want[name])
+		}
+	}
+}

@@ -6,18 +6,7 @@ import "servercore"
 // listeners reports them as one. SendQueueMax, the slowest reader's
 // backlog, is the larger of the two.
 func addStats(a, b servercore.Stats) servercore.Stats {
-	d, e := &a.Disconnects, b.Disconnects
-	d.PeerClosed += e.PeerClosed
-	d.Protocol += e.Protocol
-	d.SendQueueFull += e.SendQueueFull
-	d.SendTimeout += e.SendTimeout
-	d.IdleTimeout += e.IdleTimeout
-	d.PacketTimeout += e.PacketTimeout
-	d.RecvOverflow += e.RecvOverflow
-	d.Panic += e.Panic
-	d.ServiceClosed += e.ServiceClosed
-	d.Local += e.Local
-	d.Other += e.Other
+	a.Disconnects.Add(b.Disconnects)
 	a.Sessions += b.Sessions
 	a.Accepted += b.Accepted
 	a.Refused += b.Refused
