@@ -74,7 +74,7 @@ type wsAddress struct {
 // false for any other address.
 func parseWebSocketAddress(addr string) (a wsAddress, ok bool, err error) {
 	scheme, _, found := strings.Cut(addr, "://")
-	if !found || (scheme != "ws" && scheme != "wss") {
+	if scheme = strings.ToLower(scheme); !found || (scheme != "ws" && scheme != "wss") {
 		return a, false, nil
 	}
 	u, err := url.Parse(addr)

@@ -700,6 +700,7 @@ func TestWebSocketAddress(t *testing.T) {
 		{addr: "127.0.0.1:80"},
 		{addr: "ws://127.0.0.1:80/game", ws: true, hostPort: "127.0.0.1:80", path: "/game"},
 		{addr: "ws://h:1", ws: true, hostPort: "h:1", path: "/"},
+		{addr: "WSS://h:1/x", ws: true, hostPort: "h:1", path: "/x", tls: true},
 		{addr: "wss://[::1]:443/a/b", ws: true, hostPort: "[::1]:443", path: "/a/b", tls: true},
 		{addr: "ws://h/game", ws: true, err: true},
 		{addr: "ws://h:1/game?x=1", ws: true, err: true},
